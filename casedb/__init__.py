@@ -1,0 +1,1 @@
+"""Case database: SQLAlchemy 2 async models, repositories and Alembic migrations."""

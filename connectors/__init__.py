@@ -1,0 +1,1 @@
+"""Messaging channels: one package per platform behind the `Channel` interface."""

@@ -1,0 +1,1 @@
+"""The gateway: webhooks in, Rasa or staff, replies out."""

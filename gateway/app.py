@@ -1,0 +1,68 @@
+"""The gateway application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+
+from casedb.engine import create_engine, session_factory
+from connectors.base import Channel
+from connectors.web import WebChannel
+from connectors.web.tokens import SessionTokens
+from gateway.console import console_page
+from gateway.health import healthz, readyz
+from gateway.keys import (
+    channels_key,
+    db_key,
+    http_key,
+    rasa_key,
+    router_key,
+    settings_key,
+    state_key,
+)
+from gateway.rasa import RasaClient
+from gateway.router import Router
+from gateway.settings import Settings
+from gateway.state import create_state
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the app; every resource is opened in a cleanup context, none at construction."""
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[settings_key] = settings
+    app.cleanup_ctx.append(_resources)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/console", console_page)
+    channels: dict[str, Channel] = {
+        WebChannel.name: WebChannel(
+            SessionTokens(settings.web_session_secret, settings.web_session_ttl),
+            settings.max_text_chars),
+    }
+    for channel in channels.values():
+        channel.register(app)
+    app[channels_key] = channels
+    return app
+
+
+async def _resources(app: web.Application) -> AsyncIterator[None]:
+    settings = app[settings_key]
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    state = create_state(settings.redis_url, settings.redis_prefix)
+    http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
+    app[db_key] = session_factory(engine)
+    app[state_key] = state
+    app[http_key] = http
+    app[rasa_key] = RasaClient(http, settings.rasa_url, settings.rasa_token,
+                               settings.rasa_timeout)
+    app[router_key] = Router(app[db_key], state, app[rasa_key], settings.dedup_ttl)
+    try:
+        yield
+    finally:
+        for channel in app[channels_key].values():
+            await channel.close()
+        await http.close()
+        await state.close()
+        await engine.dispose()

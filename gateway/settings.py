@@ -1,0 +1,74 @@
+"""Settings from environment variables, with local defaults (see the table in README.md)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from casedb.engine import DEFAULT_DATABASE_URL
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database_url: str = DEFAULT_DATABASE_URL
+    database_schema: str | None = None
+    redis_url: str | None = None
+    redis_prefix: str = "legalbot"
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: str = ""
+    rasa_timeout: float = 30.0
+    action_server_url: str = "http://127.0.0.1:5055"
+    web_session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    web_session_ttl: int = 86400
+    max_text_chars: int = 2000
+    max_body_bytes: int = 64 * 1024
+    dedup_ttl: int = 86400
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        defaults = cls()
+
+        def get(name: str, default: str) -> str:
+            value = env.get(name, "").strip()
+            return value or default
+
+        def get_int(name: str, default: int) -> int:
+            raw = get(name, str(default))
+            try:
+                return int(raw)
+            except ValueError:
+                raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+
+        def get_float(name: str, default: float) -> float:
+            raw = get(name, str(default))
+            try:
+                return float(raw)
+            except ValueError:
+                raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+
+        return cls(
+            host=get("GATEWAY_HOST", defaults.host),
+            port=get_int("GATEWAY_PORT", defaults.port),
+            database_url=get("DATABASE_URL", defaults.database_url),
+            database_schema=get("DATABASE_SCHEMA", "") or None,
+            redis_url=get("REDIS_URL", "") or None,
+            redis_prefix=get("REDIS_PREFIX", defaults.redis_prefix),
+            rasa_url=get("RASA_URL", defaults.rasa_url).rstrip("/"),
+            rasa_token=get("RASA_TOKEN", ""),
+            rasa_timeout=get_float("RASA_TIMEOUT", defaults.rasa_timeout),
+            action_server_url=get("ACTION_SERVER_URL", defaults.action_server_url).rstrip("/"),
+            web_session_secret=get("WEB_SESSION_SECRET", defaults.web_session_secret),
+            web_session_ttl=get_int("WEB_SESSION_TTL", defaults.web_session_ttl),
+            dedup_ttl=get_int("DEDUP_TTL", defaults.dedup_ttl),
+            log_level=get("LOG_LEVEL", defaults.log_level).upper(),
+        )

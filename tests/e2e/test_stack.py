@@ -1,0 +1,158 @@
+"""End to end: `scripts/run.sh` (what `make run` runs) starts Rasa, the action server and the
+gateway; the web channel contract is driven over real HTTP; Ctrl-C stops all three."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "current.tar.gz"
+STARTUP_LIMIT_S = 240
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def call(method: str, url: str, body: dict[str, Any] | None = None,
+         headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json",
+                                              **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as resp:
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+@dataclass
+class Stack:
+    process: subprocess.Popen[bytes]
+    ports: dict[str, int]
+    database: Path
+    token: str
+    log: Path
+
+    @property
+    def gateway(self) -> str:
+        return f"http://127.0.0.1:{self.ports['GATEWAY_PORT']}"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    assert MODEL.is_file(), f"no trained model at {MODEL}: run `make train` (make test does)"
+    tmp = tmp_path_factory.mktemp("stack")
+    ports = {name: free_port() for name in ("RASA_PORT", "ACTION_SERVER_PORT", "GATEWAY_PORT")}
+    database = tmp / "e2e.db"
+    token = "e2e-" + os.urandom(8).hex()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("RASA_URL", "ACTION_SERVER_URL", "REDIS_URL", "DATABASE_SCHEMA")}
+    env.update({k: str(v) for k, v in ports.items()})
+    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{database}", RASA_TOKEN=token,
+               WEB_SESSION_SECRET="e2e-secret-" + os.urandom(8).hex())
+    log = tmp / "stack.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env,
+                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    stack = Stack(process, ports, database, token, log)
+    try:
+        deadline = time.monotonic() + STARTUP_LIMIT_S
+        while time.monotonic() < deadline:
+            assert process.poll() is None, f"stack exited early:\n{log.read_text()[-4000:]}"
+            if port_open(ports["GATEWAY_PORT"]):
+                status, _ = call("GET", f"{stack.gateway}/readyz")
+                if status == 200:
+                    break
+            time.sleep(1)
+        else:
+            pytest.fail(f"stack not ready in {STARTUP_LIMIT_S}s:\n{log.read_text()[-4000:]}")
+        yield stack
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def test_a_greeting_travels_the_whole_chain_and_is_logged(stack: Stack) -> None:
+    status, session = call("POST", f"{stack.gateway}/channels/web/sessions")
+    assert status == 201
+    auth = {"Authorization": f"Bearer {session['token']}"}
+
+    status, body = call("POST", f"{stack.gateway}/channels/web/messages", {"text": "你好"}, auth)
+
+    assert status == 200
+    [greeting] = body["messages"]
+    # The action read the sample directory from the case database.
+    assert greeting["text"].startswith("您好!我是")
+    assert "7家法律援助中心、3家公证处、3个法律服务联系点" in greeting["text"]
+    with sqlite3.connect(stack.database) as db:
+        rows = db.execute("SELECT m.direction, m.text, c.external_id FROM message_log m "
+                          "JOIN conversation c ON c.id = m.conversation_id "
+                          "WHERE c.channel = 'web' ORDER BY m.id").fetchall()
+    assert rows == [("in", "你好", session["session_id"]),
+                    ("out", greeting["text"], session["session_id"])]
+
+
+def test_contract_errors_on_the_running_stack(stack: Stack) -> None:
+    status, body = call("POST", f"{stack.gateway}/channels/web/messages", {"text": "你好"})
+    assert (status, body["error"]) == (401, "unauthorized")
+    _, session = call("POST", f"{stack.gateway}/channels/web/sessions")
+    auth = {"Authorization": f"Bearer {session['token']}"}
+    status, body = call("POST", f"{stack.gateway}/channels/web/messages", {"text": ""}, auth)
+    assert (status, body["error"]) == (400, "empty_text")
+    status, body = call("POST", f"{stack.gateway}/channels/web/messages", {"text": "长" * 2001},
+                        auth)
+    assert status == 413
+
+
+def test_conversation_keeps_context_across_turns(stack: Stack) -> None:
+    _, session = call("POST", f"{stack.gateway}/channels/web/sessions")
+    auth = {"Authorization": f"Bearer {session['token']}"}
+    call("POST", f"{stack.gateway}/channels/web/messages", {"text": "您好"}, auth)
+    status, body = call("POST", f"{stack.gateway}/channels/web/messages", {"text": "谢谢"}, auth)
+    assert status == 200
+    assert body["messages"][0]["text"].startswith("不客气")
+
+
+def test_rasa_api_needs_its_token(stack: Stack) -> None:
+    rasa = f"http://127.0.0.1:{stack.ports['RASA_PORT']}"
+    status, _ = call("GET", f"{rasa}/status")
+    assert status == 401
+    status, body = call("GET", f"{rasa}/status?token={stack.token}")
+    assert status == 200 and body["model_file"]
+
+
+def test_ctrl_c_stops_all_three(stack: Stack) -> None:
+    os.killpg(stack.process.pid, signal.SIGINT)
+    stack.process.wait(timeout=60)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(port_open(p) for p in stack.ports.values()):
+        time.sleep(0.5)
+    assert not [name for name, port in stack.ports.items() if port_open(port)]
