@@ -14,12 +14,13 @@ TRAIN_INPUTS := bot/config.yml $(sort $(wildcard bot/domain/*.yml bot/data/*.yml
 RASA_DATA := --domain bot/domain --data bot/data $(NLU_TRAIN) --config bot/config.yml
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help run test lint test-py test-rasa train venvs lock rasa-lock clean
+.PHONY: help run test lint test-py test-rasa train eval venvs lock rasa-lock clean
 
 help:
 	@echo "make run    start Rasa, the action server and the gateway (http://127.0.0.1:8080/)"
 	@echo "make test   lint, service tests (SQLite + PostgreSQL, Redis, end to end), Rasa checks"
 	@echo "make train  retrain the Rasa model if its inputs changed"
+	@echo "make eval   NLU and conversation evaluation with a baseline, into reports/"
 
 run: venvs $(MODEL)
 	@scripts/run.sh
@@ -53,7 +54,8 @@ $(MODEL): $(RASA_VENV)/.installed $(TRAIN_INPUTS)
 	@mkdir -p models
 	@start=$$(date +%s); \
 	$(RASA) train $(RASA_DATA) --out models --fixed-model-name current; \
-	echo "model trained in $$(( $$(date +%s) - start ))s"
+	echo "$$(( $$(date +%s) - start ))" > models/train-seconds.txt; \
+	echo "model trained in $$(cat models/train-seconds.txt)s"
 	@touch $@
 
 lint: $(VENV)/.installed
@@ -64,9 +66,12 @@ test-py: $(VENV)/.installed $(MODEL)
 	$(VENV)/bin/pytest
 
 test-rasa: $(RASA_VENV)/.installed $(MODEL)
-	$(RASA) data validate $(RASA_DATA)
+	$(RASA) data validate --fail-on-warnings $(RASA_DATA)
 	$(RASA) test core --model $(MODEL) --stories bot/tests --fail-on-prediction-errors \
 	  --out var/rasa-results
+
+eval: $(RASA_VENV)/.installed $(MODEL)
+	$(RASA_VENV)/bin/python scripts/eval.py
 
 lock: $(VENV)/.installed
 	@(echo "# Exact versions of the service runtime (pip freeze of .venv); regenerate with 'make lock'."; \

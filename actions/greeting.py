@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.db import sessions
+from actions.texts import text
 from casedb.models import OrganisationKind
 from casedb.repositories import DirectoryRepository
 
@@ -30,13 +31,13 @@ class ActionGreet(Action):
                 counts = await DirectoryRepository(session).counts_by_kind()
         except (SQLAlchemyError, OSError) as exc:
             log.error("greeting without directory counts: %s", exc)
-            dispatcher.utter_message(response="utter_greet_plain")
+            dispatcher.utter_message(text=text("greet_plain"))
             return []
-        dispatcher.utter_message(
-            response="utter_greet",
+        dispatcher.utter_message(text=text(
+            "greet",
             bureau=os.environ.get("BUREAU_NAME") or DEFAULT_BUREAU,
             legal_aid_centres=counts[OrganisationKind.LEGAL_AID_CENTRE],
             notary_offices=counts[OrganisationKind.NOTARY_OFFICE],
             contact_points=counts[OrganisationKind.CONTACT_POINT],
-        )
+        ))
         return []

@@ -133,3 +133,18 @@ class Organisation(Base):
     is_sample: Mapped[bool] = mapped_column(default=False)
     source: Mapped[str | None] = mapped_column(String(300), default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ChannelCursor(Base):
+    """Where a pull-based channel stopped reading, per source (WeChat Customer Service keeps
+    the `sync_msg` next_cursor per open_kfid), so a restart neither replays nor loses messages."""
+
+    __tablename__ = "channel_cursor"
+    __table_args__ = (Index("uq_channel_cursor_channel_source", "channel", "source",
+                            unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(128))
+    cursor: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

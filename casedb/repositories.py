@@ -112,3 +112,52 @@ class DirectoryRepository:
     async def by_kind(self, kind: OrganisationKind) -> list[Organisation]:
         stmt = select(Organisation).where(Organisation.kind == kind).order_by(Organisation.code)
         return list((await self.session.execute(stmt)).scalars())
+
+
+class PersonalDataRepository:
+    """Erasure on request (个人信息保护法 Art. 47): everything held about one conversation."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def erase_conversation(self, channel: str, external_id: str) -> int:
+        """Delete the conversation and its message log; returns the number of rows deleted."""
+        conversation = await ConversationRepository(self.session).get(channel, external_id)
+        if conversation is None:
+            return 0
+        result = await self.session.execute(
+            delete(MessageLog).where(MessageLog.conversation_id == conversation.id))
+        await self.session.execute(delete(Conversation).where(Conversation.id == conversation.id))
+        return int(getattr(result, "rowcount", 0) or 0) + 1
+
+
+from casedb.models import ChannelCursor  # noqa: E402 - appended with its model (issue 7)
+
+
+class ChannelCursorRepository:
+    """The read position of pull-based channels (see `ChannelCursor`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, channel: str, source: str) -> str | None:
+        stmt = select(ChannelCursor.cursor).where(ChannelCursor.channel == channel,
+                                                  ChannelCursor.source == source)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def set(self, channel: str, source: str, cursor: str) -> None:
+        """Insert or move the cursor (a concurrent first insert is resolved by updating)."""
+        stmt = select(ChannelCursor).where(ChannelCursor.channel == channel,
+                                           ChannelCursor.source == source)
+        row = (await self.session.execute(stmt)).scalar_one_or_none()
+        if row is None:
+            try:
+                async with self.session.begin_nested():
+                    self.session.add(ChannelCursor(channel=channel, source=source,
+                                                   cursor=cursor))
+                return
+            except IntegrityError:
+                row = (await self.session.execute(stmt)).scalar_one()
+        row.cursor = cursor
+        row.updated_at = utcnow()
+        await self.session.flush()

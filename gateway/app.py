@@ -9,6 +9,7 @@ from aiohttp import web
 
 from casedb.engine import create_engine, session_factory
 from connectors.base import Channel
+from connectors.registry import platform_channels
 from connectors.web import WebChannel
 from connectors.web.tokens import SessionTokens
 from gateway.console import console_page
@@ -24,7 +25,7 @@ from gateway.keys import (
 )
 from gateway.rasa import RasaClient
 from gateway.router import Router
-from gateway.settings import Settings
+from gateway.settings import Settings, SettingsError
 from gateway.state import create_state
 
 
@@ -36,11 +37,14 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/console", console_page)
-    channels: dict[str, Channel] = {
-        WebChannel.name: WebChannel(
-            SessionTokens(settings.web_session_secret, settings.web_session_ttl),
-            settings.max_text_chars),
-    }
+    try:
+        platforms = platform_channels(settings.channel_env)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from exc
+    web_channel = WebChannel(SessionTokens(settings.web_session_secret, settings.web_session_ttl),
+                             settings.max_text_chars)
+    channels: dict[str, Channel] = {web_channel.name: web_channel,
+                                    **{channel.name: channel for channel in platforms}}
     for channel in channels.values():
         channel.register(app)
     app[channels_key] = channels

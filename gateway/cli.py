@@ -48,8 +48,12 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     if args.command == "serve":
-        web.run_app(create_app(settings), host=settings.host, port=settings.port,
-                    print=None, access_log=None)
+        try:
+            app = create_app(settings)
+        except SettingsError as exc:
+            print(f"legalbot: configuration error: {exc}", file=sys.stderr)
+            return 2
+        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
         return 0
     if args.command == "db":
         asyncio.run(_upgrade(settings))

@@ -10,7 +10,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import text
 
-from gateway.keys import db_key, http_key, rasa_key, settings_key, state_key
+from gateway.keys import channels_key, db_key, http_key, rasa_key, settings_key, state_key
 
 CHECK_TIMEOUT = 3.0
 
@@ -53,7 +53,8 @@ async def readyz(request: web.Request) -> web.Response:
     down = {name: error for name, error in results.items() if error is not None}
     body: dict[str, Any] = {"status": "ready" if not down else "unavailable",
             "checks": {name: ("ok" if error is None else "down") for name, error in
-                       results.items()}}
+                       results.items()},
+            "channels": sorted(app[channels_key].keys())}
     if down:
         body["down"] = down
     return web.json_response(body, status=200 if not down else 503)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -37,6 +38,17 @@ class RasaClient:
         if not isinstance(data, list):
             raise RasaUnavailable("Rasa answered something that is not a list")
         return [OutboundMessage.from_rasa(item) for item in data if isinstance(item, Mapping)]
+
+    async def erase_tracker(self, sender: str) -> None:
+        """Replace every event of a conversation's tracker with nothing (needs the token)."""
+        try:
+            async with self._http.put(
+                    f"{self._base_url}/conversations/{quote(sender, safe='')}/tracker/events",
+                    params={"token": self._token}, json=[], timeout=self._timeout) as resp:
+                if resp.status != 200:
+                    raise RasaUnavailable(f"Rasa tracker reset answered HTTP {resp.status}")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     async def status(self) -> dict[str, Any]:
         """Rasa's `/status` (needs the token): raises RasaUnavailable when it is not ready."""

@@ -10,7 +10,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from casedb.models import Conversation, Direction
-from casedb.repositories import ConversationRepository, MessageLogRepository
+from casedb.repositories import (
+    ConversationRepository,
+    MessageLogRepository,
+    PersonalDataRepository,
+)
 from connectors.base import InboundMessage, OutboundMessage
 from gateway.rasa import RasaClient, RasaUnavailable
 from gateway.replies import reply
@@ -19,6 +23,11 @@ from gateway.state import StateStore
 log = logging.getLogger("gateway.router")
 
 BOT_SENDER = "bot"
+
+
+def is_erase_request(message: OutboundMessage) -> bool:
+    """The action server's request to erase the conversation (actions/privacy.py)."""
+    return message.custom is not None and message.custom.get("privacy") == "erase"
 
 
 @dataclass(frozen=True)
@@ -64,10 +73,26 @@ class Router:
                 bot_available = False
                 replies = [OutboundMessage(text=reply("bot_no_answer"))]
 
+        if any(is_erase_request(r) for r in replies):
+            replies = [r for r in replies if not is_erase_request(r)]
+            await self._erase(message)
+            log.info("erased conversation channel=%s on request", message.channel)
+            return Outcome(replies=tuple(replies))
+
         await self._log_outbound(conversation, replies)
         log.info("turn channel=%s conversation=%s replies=%d ms=%.1f", message.channel,
                  conversation.id, len(replies), (time.perf_counter() - started) * 1000)
         return Outcome(replies=tuple(replies), bot_available=bot_available)
+
+    async def _erase(self, message: InboundMessage) -> None:
+        """Delete what the case database and Rasa hold about this conversation."""
+        async with self._db.begin() as session:
+            await PersonalDataRepository(session).erase_conversation(
+                message.channel, message.conversation_id)
+        try:
+            await self._rasa.erase_tracker(message.sender_key)
+        except RasaUnavailable as exc:  # the database part is done; say so loudly
+            log.error("could not erase the Rasa tracker of %s: %s", message.channel, exc)
 
     async def _log_inbound(self, message: InboundMessage) -> Conversation | None:
         async with self._db.begin() as session:

@@ -32,6 +32,8 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     dedup_ttl: int = 86400
     log_level: str = "INFO"
+    # The raw environment, read by each messaging platform's own settings (connectors/registry).
+    channel_env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -71,4 +73,5 @@ class Settings:
             web_session_ttl=get_int("WEB_SESSION_TTL", defaults.web_session_ttl),
             dedup_ttl=get_int("DEDUP_TTL", defaults.dedup_ttl),
             log_level=get("LOG_LEVEL", defaults.log_level).upper(),
+            channel_env=dict(env),
         )

@@ -82,6 +82,7 @@ class FakeRasa:
     token: str = "test-token"
     status: int = 200
     received: list[dict[str, Any]] = field(default_factory=list)
+    erased: list[str] = field(default_factory=list)
     url: str = ""
 
     def app(self) -> web.Application:
@@ -97,12 +98,20 @@ class FakeRasa:
                 return web.json_response({"message": "unauthorized"}, status=401)
             return web.json_response({"model_file": "current.tar.gz", "model_id": "x"})
 
+        async def replace_events(request: web.Request) -> web.Response:
+            if request.query.get("token") != self.token:
+                return web.json_response({"message": "unauthorized"}, status=401)
+            if await request.json() == []:
+                self.erased.append(request.match_info["sender"])
+            return web.json_response({"sender_id": request.match_info["sender"], "events": []})
+
         async def health(request: web.Request) -> web.Response:
             return web.json_response({"status": "ok"})
 
         app = web.Application()
         app.router.add_post("/webhooks/rest/webhook", webhook)
         app.router.add_get("/status", status)
+        app.router.add_put("/conversations/{sender}/tracker/events", replace_events)
         app.router.add_get("/health", health)  # doubles as the action server's health
         return app
 

@@ -108,7 +108,9 @@ def test_a_greeting_travels_the_whole_chain_and_is_logged(stack: Stack) -> None:
     status, body = call("POST", f"{stack.gateway}/channels/web/messages", {"text": "你好"}, auth)
 
     assert status == 200
-    [greeting] = body["messages"]
+    # A new conversation opens with the privacy notice, then the greeting.
+    notice, greeting = body["messages"]
+    assert "个人信息保护法" in notice["text"] and "删除我的信息" in notice["text"]
     # The action read the sample directory from the case database.
     assert greeting["text"].startswith("您好!我是")
     assert "7家法律援助中心、3家公证处、3个法律服务联系点" in greeting["text"]
@@ -117,6 +119,7 @@ def test_a_greeting_travels_the_whole_chain_and_is_logged(stack: Stack) -> None:
                           "JOIN conversation c ON c.id = m.conversation_id "
                           "WHERE c.channel = 'web' ORDER BY m.id").fetchall()
     assert rows == [("in", "你好", session["session_id"]),
+                    ("out", notice["text"], session["session_id"]),
                     ("out", greeting["text"], session["session_id"])]
 
 
@@ -139,6 +142,27 @@ def test_conversation_keeps_context_across_turns(stack: Stack) -> None:
     status, body = call("POST", f"{stack.gateway}/channels/web/messages", {"text": "谢谢"}, auth)
     assert status == 200
     assert body["messages"][0]["text"].startswith("不客气")
+
+
+def test_delete_my_data_really_deletes(stack: Stack) -> None:
+    _, session = call("POST", f"{stack.gateway}/channels/web/sessions")
+    auth = {"Authorization": f"Bearer {session['token']}"}
+    url = f"{stack.gateway}/channels/web/messages"
+    call("POST", url, {"text": "你好"}, auth)
+    _, body = call("POST", url, {"text": "请删除我的个人信息"}, auth)
+    assert body["messages"][0]["buttons"][0]["payload"] == "/affirm"
+    _, body = call("POST", url, {"payload": "/affirm", "text": "确认删除"}, auth)
+    assert body == {"messages": [{"text": "已删除您在本服务中的对话记录和个人信息。"
+                                          "如需再次咨询,随时发消息给我即可。"}]}
+    with sqlite3.connect(stack.database) as db:
+        left = db.execute("SELECT count(*) FROM conversation WHERE external_id = ?",
+                          (session["session_id"],)).fetchone()
+    assert left == (0,)
+    rasa = f"http://127.0.0.1:{stack.ports['RASA_PORT']}"
+    status, tracker = call("GET", f"{rasa}/conversations/web:{session['session_id']}/tracker"
+                           f"?token={stack.token}")
+    assert status == 200
+    assert not [e for e in tracker["events"] if e.get("event") == "user"]
 
 
 def test_rasa_api_needs_its_token(stack: Stack) -> None:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from tests.conftest import Database, FakeRasa, GatewayFactory
 
+AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"  # WeCom's sample EncodingAESKey
+
 
 async def test_ready_when_everything_answers(
         gateway: GatewayFactory, database: Database) -> None:
@@ -9,7 +11,8 @@ async def test_ready_when_everything_answers(
     resp = await client.get("/readyz")
     assert resp.status == 200
     assert await resp.json() == {"status": "ready", "checks": {
-        "database": "ok", "rasa": "ok", "action_server": "ok", "redis": "ok"}}
+        "database": "ok", "rasa": "ok", "action_server": "ok", "redis": "ok"},
+        "channels": ["web"]}
 
 
 async def test_503_names_what_is_down(
@@ -39,3 +42,26 @@ async def test_missing_database_is_not_ready(
     resp = await client.get("/readyz")
     assert resp.status == 503
     assert (await resp.json())["checks"]["database"] == "down"
+
+
+async def test_configured_platforms_are_mounted_and_listed(
+        gateway: GatewayFactory, sqlite_database: Database) -> None:
+    env = {"WECOM_CORP_ID": "ww-corp", "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": "s",
+           "WECOM_TOKEN": "t", "WECOM_ENCODING_AES_KEY": AES_KEY}
+    client = await gateway(sqlite_database, channel_env=env)
+    resp = await client.get("/readyz")
+    assert (await resp.json())["channels"] == ["web", "wecom"]
+    # mounted: URL verification without a valid signature is refused, not 404
+    assert (await client.get("/channels/wecom/callback")).status in (400, 403)
+
+
+def test_a_malformed_platform_setting_stops_startup() -> None:
+    import pytest
+
+    from gateway.app import create_app
+    from gateway.settings import Settings, SettingsError
+
+    env = {"WECOM_CORP_ID": "ww-corp", "WECOM_AGENT_ID": "not-a-number", "WECOM_SECRET": "s",
+           "WECOM_TOKEN": "t", "WECOM_ENCODING_AES_KEY": AES_KEY}
+    with pytest.raises(SettingsError):
+        create_app(Settings(channel_env=env))

@@ -1,0 +1,5 @@
+"""DingTalk robot channel (钉钉, HTTP mode)."""
+
+from connectors.dingtalk.channel import DingTalkChannel, DingTalkSettings
+
+__all__ = ["DingTalkChannel", "DingTalkSettings"]

@@ -1,0 +1,171 @@
+"""`make eval`: NLU on the held-out set, the conversation tests, and a baseline, into reports/.
+
+Runs in the Rasa environment (.venv-rasa). Prints the headline figures and writes
+reports/eval.json, reports/eval.md and reports/intent_f1.png (DIET vs the baseline per intent);
+Rasa's own reports (confusion matrix, per-intent and entity reports) land in reports/nlu and
+reports/core.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORTS = ROOT / "reports"
+MODEL = ROOT / "models" / "current.tar.gz"
+RASA = str(Path(sys.executable).parent / "rasa")
+
+
+def run(step: str, args: list[str]) -> float:
+    print(f"==> {step}: {' '.join(args)}", flush=True)
+    started = time.monotonic()
+    subprocess.run(args, cwd=ROOT, check=True)
+    return time.monotonic() - started
+
+
+def training_files() -> list[Path]:
+    return sorted(p for p in (ROOT / "nlu_data").rglob("*.yml")
+                  if "test" not in p.relative_to(ROOT / "nlu_data").parts)
+
+
+def load_examples(paths: list[Path]) -> tuple[list[str], list[str]]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    texts, intents = [], []
+    for path in paths:
+        data = load_data(str(path))
+        for message in data.intent_examples:
+            texts.append(message.get("text"))
+            intents.append(message.get("intent"))
+    return texts, intents
+
+
+def baseline(test_paths: list[Path]) -> dict[str, Any]:
+    """A plain character n-gram TF-IDF + linear SVM on the same split."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics import accuracy_score, classification_report, f1_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import LinearSVC
+
+    train_x, train_y = load_examples(training_files())
+    test_x, test_y = load_examples(test_paths)
+    model = make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True),
+        LinearSVC(C=1.0))
+    model.fit(train_x, train_y)
+    predicted = model.predict(test_x)
+    report = classification_report(test_y, predicted, output_dict=True, zero_division=0)
+    return {"accuracy": accuracy_score(test_y, predicted),
+            "macro_f1": f1_score(test_y, predicted, average="macro", zero_division=0),
+            "per_intent_f1": {k: v["f1-score"] for k, v in report.items()
+                              if isinstance(v, dict) and k not in ("macro avg", "weighted avg")}}
+
+
+def count_stories(path: Path) -> int:
+    import yaml
+
+    total = 0
+    for file in ([path] if path.is_file() else sorted(path.glob("*.yml"))):
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        total += len(data.get("stories") or [])
+    return total
+
+
+def chart(diet: dict[str, float], base: dict[str, float], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    intents = sorted(diet)
+    width = 0.4
+    fig, ax = plt.subplots(figsize=(max(8, len(intents) * 0.6), 5))
+    xs = range(len(intents))
+    ax.bar([x - width / 2 for x in xs], [diet[i] for i in intents], width, label="DIET (Rasa)")
+    ax.bar([x + width / 2 for x in xs], [base.get(i, 0.0) for i in intents], width,
+           label="char n-gram SVM baseline")
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels(intents, rotation=60, ha="right", fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("F1 on nlu_data/test")
+    ax.set_title("Intent F1, held-out set")
+    ax.legend(loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main() -> int:
+    if not MODEL.is_file():
+        print("no model: run `make train` first", file=sys.stderr)
+        return 1
+    REPORTS.mkdir(exist_ok=True)
+    test_paths = sorted((ROOT / "nlu_data" / "test").glob("*.yml"))
+    run("NLU on the held-out set", [RASA, "test", "nlu", "--nlu", "nlu_data/test", "--model",
+                                    str(MODEL), "--out", "reports/nlu"])
+    subprocess.run([RASA, "test", "core", "--stories", "bot/tests", "--model", str(MODEL),
+                    "--out", "reports/core"], cwd=ROOT, check=False)
+    print("==> baseline: char n-gram TF-IDF + linear SVM", flush=True)
+    base = baseline(test_paths)
+
+    intent = json.loads((REPORTS / "nlu" / "intent_report.json").read_text())
+    per_intent = {k: v for k, v in intent.items() if isinstance(v, dict)
+                  and k not in ("macro avg", "weighted avg", "micro avg")}
+    entity_path = REPORTS / "nlu" / "DIETClassifier_report.json"
+    entity = json.loads(entity_path.read_text()) if entity_path.exists() else {}
+    entity_f1 = (entity.get("micro avg") or entity.get("weighted avg") or {}).get("f1-score")
+    selector_path = REPORTS / "nlu" / "response_selection_report.json"
+    selector = json.loads(selector_path.read_text()) if selector_path.exists() else {}
+    failed_path = REPORTS / "core" / "failed_test_stories.yml"
+    total = count_stories(ROOT / "bot" / "tests")
+    failed = count_stories(failed_path) if failed_path.exists() else 0
+    train_seconds_path = ROOT / "models" / "train-seconds.txt"
+    results = {
+        "intent_accuracy": intent.get("accuracy"),
+        "intent_macro_f1": intent["macro avg"]["f1-score"],
+        "entity_micro_f1": entity_f1,
+        "faq_response_accuracy": selector.get("accuracy"),
+        "conversation_tests": {"total": total, "passed": total - failed,
+                               "pass_rate": (total - failed) / total if total else None},
+        "baseline": {"intent_accuracy": base["accuracy"], "intent_macro_f1": base["macro_f1"]},
+        "training_seconds": (float(train_seconds_path.read_text())
+                             if train_seconds_path.exists() else None),
+        "per_intent": {k: {"precision": v["precision"], "recall": v["recall"],
+                           "f1": v["f1-score"], "support": v["support"]}
+                       for k, v in sorted(per_intent.items())},
+        "test_examples": sum(v["support"] for v in per_intent.values()),
+    }
+    (REPORTS / "eval.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    chart({k: v["f1-score"] for k, v in per_intent.items()}, base["per_intent_f1"],
+          REPORTS / "intent_f1.png")
+    lines = [
+        "# NLU evaluation (held-out nlu_data/test)",
+        "",
+        f"- test examples: {results['test_examples']}",
+        f"- intent accuracy: {results['intent_accuracy']:.3f}, macro-F1: "
+        f"{results['intent_macro_f1']:.3f}",
+        f"- baseline (char n-gram SVM): accuracy {base['accuracy']:.3f}, macro-F1 "
+        f"{base['macro_f1']:.3f}",
+        f"- entity micro-F1 (DIET): {entity_f1}",
+        f"- FAQ response selection accuracy: {results['faq_response_accuracy']}",
+        f"- conversation tests: {total - failed}/{total} passed",
+        f"- training time: {results['training_seconds']} s",
+        "",
+        "| intent | precision | recall | F1 | support | baseline F1 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, v in results["per_intent"].items():
+        lines.append(f"| {name} | {v['precision']:.2f} | {v['recall']:.2f} | {v['f1']:.2f} | "
+                     f"{v['support']} | {base['per_intent_f1'].get(name, 0.0):.2f} |")
+    (REPORTS / "eval.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines[2:10]))
+    print(f"reports: {REPORTS}/eval.md, eval.json, intent_f1.png, nlu/intent_confusion_matrix.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
