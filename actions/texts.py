@@ -17,10 +17,18 @@ def _texts() -> dict[str, Any]:
     return data
 
 
+def _lookup(key: str) -> Any:
+    """`a.b.c` walks nested mappings; a missing key is a programming error (KeyError)."""
+    node: Any = _texts()
+    for part in key.split("."):
+        node = node[part]
+    return node
+
+
 def text(key: str, **values: Any) -> str:
     """The text for `key`, with `{placeholders}` filled from `values`."""
-    return str(_texts()[key]).format(**values)
+    return str(_lookup(key)).format(**values)
 
 
 def buttons(key: str) -> list[dict[str, str]]:
-    return [dict(b) for b in _texts()[key]]
+    return [dict(b) for b in _lookup(key)]

@@ -2,12 +2,20 @@
 
 Every row is checked before anything is written; a file with one bad row loads nothing and the
 error names the row's line in the file.
+
+Contact points (kind `contact_point`) that take bookings also carry `park` (park or project,
+optional), `topics` (catalog codes such as `labour` or their Chinese names such as 劳动用工,
+separated by `;`, `、` or `,`, or a YAML list), `hours` (weekly opening hours, e.g.
+`mon-fri 09:00-12:00,13:30-17:00; sat 09:00-11:30` or `周一至周五 09:00-12:00`),
+`slot_minutes` and `capacity` (people per slot). Either all four of topics, hours, slot_minutes
+and capacity are given or none (a contact point that is listed but not bookable).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -15,12 +23,28 @@ from typing import Any
 
 import yaml
 
-from casedb.models import Organisation, OrganisationKind
+from casedb.models import (
+    ContactPoint,
+    ContactPointHours,
+    ContactPointTopic,
+    Organisation,
+    OrganisationKind,
+)
+from domain.booking.slots import (
+    MAX_CAPACITY,
+    MAX_SLOT_MINUTES,
+    HoursError,
+    Period,
+    parse_hours,
+)
+from domain.booking.texts import texts
 
 DATA = Path(__file__).parent / "data"
 SAMPLE_DIRECTORY = Path(__file__).parent / "sample" / "directory.yaml"
 REQUIRED = ("code", "kind", "name", "district", "address")
-OPTIONAL = ("phone",)
+BOOKING_REQUIRED = ("topics", "hours", "slot_minutes", "capacity")
+BOOKING_FIELDS = ("park", *BOOKING_REQUIRED)
+OPTIONAL = ("phone", *BOOKING_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -36,6 +60,20 @@ class DirectoryFileError(Exception):
     def __init__(self, errors: list[RowError]) -> None:
         super().__init__("; ".join(str(e) for e in errors))
         self.errors = errors
+
+
+@cache
+def topics() -> dict[str, str]:
+    """Every accepted spelling of a consultation topic → its catalog code."""
+    names = {code: code for code in texts().mapping("topics")}
+    names.update({chinese: code for code, chinese in texts().mapping("topics").items()})
+    return names
+
+
+def contact_point_details(organisation: Organisation) -> ContactPoint | None:
+    """The booking details attached to a parsed organisation (see `ContactPoint`)."""
+    details = getattr(organisation, "contact_point", None)
+    return details if isinstance(details, ContactPoint) else None
 
 
 @cache
@@ -71,10 +109,12 @@ def parse_directory(path: Path) -> tuple[list[Organisation], list[RowError]]:
         if code and code in seen:
             problems.append(f"duplicate code {code!r} (first on line {seen[code]})")
         seen.setdefault(code, line)
+        details, booking_problems = _booking_details(row)
+        problems.extend(booking_problems)
         if problems:
             errors.extend(RowError(line, p) for p in problems)
             continue
-        organisations.append(Organisation(
+        organisation = Organisation(
             code=code,
             kind=OrganisationKind(row["kind"]),
             name=str(row["name"]).strip(),
@@ -83,7 +123,10 @@ def parse_directory(path: Path) -> tuple[list[Organisation], list[RowError]]:
             phone=(str(row["phone"]).strip() or None) if row.get("phone") else None,
             is_sample=is_sample,
             source=source,
-        ))
+        )
+        if details is not None:
+            details.organisation = organisation
+        organisations.append(organisation)
     if not rows:
         errors.append(RowError(0, "no organisations in file"))
     return organisations, errors
@@ -101,6 +144,65 @@ def _validate(row: dict[str, Any]) -> list[str]:
     if district and district not in districts():
         problems.append(f"unknown district {district!r}")
     return problems
+
+
+def _present(value: Any) -> bool:
+    if isinstance(value, list):
+        return bool(value)
+    return value is not None and str(value).strip() != ""
+
+
+def _booking_details(row: dict[str, Any]) -> tuple[ContactPoint | None, list[str]]:
+    """The contact point details of a row (None if it has none) and their problems."""
+    given = [f for f in BOOKING_FIELDS if _present(row.get(f))]
+    if not given:
+        return None, []
+    if row.get("kind") != OrganisationKind.CONTACT_POINT.value:
+        return None, [f"{', '.join(given)}: only for kind contact_point"]
+    problems = [f"missing {f} (a bookable contact point needs topics, hours, slot_minutes "
+                f"and capacity)" for f in BOOKING_REQUIRED if f not in given]
+    if problems:
+        return None, problems
+    raw_topics = row["topics"]
+    items = raw_topics if isinstance(raw_topics, list) else \
+        re.split(r"[;；、,，]", str(raw_topics))
+    codes: list[str] = []
+    for item in (str(i).strip() for i in items):
+        if not item:
+            continue
+        if item not in topics():
+            problems.append(f"unknown topic {item!r}")
+        elif topics()[item] not in codes:
+            codes.append(topics()[item])
+    periods: tuple[Period, ...] = ()
+    try:
+        periods = parse_hours(str(row["hours"]))
+    except HoursError as exc:
+        problems.append(f"hours: {exc}")
+    slot_minutes = _bounded_int(row["slot_minutes"], 5, MAX_SLOT_MINUTES, "slot_minutes",
+                                problems)
+    capacity = _bounded_int(row["capacity"], 1, MAX_CAPACITY, "capacity", problems)
+    if problems or slot_minutes is None or capacity is None:
+        return None, problems
+    park = str(row.get("park") or "").strip() or None
+    return ContactPoint(
+        park=park, slot_minutes=slot_minutes, capacity=capacity,
+        topics=[ContactPointTopic(topic=code) for code in codes],
+        hours=[ContactPointHours(weekday=p.weekday, opens=p.opens, closes=p.closes)
+               for p in periods],
+    ), []
+
+
+def _bounded_int(value: Any, low: int, high: int, name: str, problems: list[str]) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        problems.append(f"{name} {value!r} is not a whole number")
+        return None
+    if not low <= number <= high:
+        problems.append(f"{name} {number} is not between {low} and {high}")
+        return None
+    return number
 
 
 def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:

@@ -8,12 +8,12 @@ Alembic diffs are deterministic.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, MetaData, String, Text
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, MetaData, String, Text, Time
 from sqlalchemy.ext.asyncio import AsyncAttrs
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, backref, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -147,4 +147,144 @@ class ChannelCursor(Base):
     channel: Mapped[str] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(128))
     cursor: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ApplicationStatus(enum.StrEnum):
+    SUBMITTED = "submitted"  # filed through the assistant, not yet seen by staff
+    UNDER_REVIEW = "under_review"
+    MATERIALS_NEEDED = "materials_needed"
+    GRANTED = "granted"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+
+class LegalAidApplication(Base):
+    """A legal aid pre-application: the answers, the screen's outcome and its rule versions."""
+
+    __tablename__ = "legal_aid_application"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(128), index=True)
+    phone: Mapped[str] = mapped_column(String(32))
+    district: Mapped[str | None] = mapped_column(String(32), default=None)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    outcome: Mapped[str] = mapped_column(String(32))
+    rules_used: Mapped[list[str]] = mapped_column(JSON)
+    status: Mapped[ApplicationStatus] = mapped_column(
+        Enum(ApplicationStatus, native_enum=False, length=32,
+             values_callable=lambda e: [m.value for m in e]), default=ApplicationStatus.SUBMITTED)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class VerificationFailure(Base):
+    """A failed look-up verification (wrong reference or phone digits), for rate limiting."""
+
+    __tablename__ = "verification_failure"
+    __table_args__ = (Index("ix_verification_failure_key_at", "key", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- consultation bookings at contact points (issue 5) ---------------------------------------
+
+
+class ContactPoint(Base):
+    """Booking details of an `organisation` row of kind contact_point (法律服务联系点).
+
+    Written by the directory import together with its organisation row (and replaced with it);
+    a contact point without this row is listed but cannot be booked.
+    """
+
+    __tablename__ = "contact_point"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True)
+    park: Mapped[str | None] = mapped_column(String(200), default=None)  # park or project
+    slot_minutes: Mapped[int]
+    capacity: Mapped[int]  # people per slot
+
+    # The backref lets `DirectoryRepository.replace_all(organisations)` save the details too.
+    organisation: Mapped[Organisation] = relationship(
+        lazy="joined", backref=backref("contact_point", uselist=False,
+                                       cascade="all, delete-orphan", passive_deletes=True))
+    topics: Mapped[list[ContactPointTopic]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="ContactPointTopic.topic")
+    hours: Mapped[list[ContactPointHours]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="(ContactPointHours.weekday, ContactPointHours.opens)")
+
+
+class ContactPointTopic(Base):
+    """A consultation topic a contact point serves (docs/catalog.md `topic` codes)."""
+
+    __tablename__ = "contact_point_topic"
+    __table_args__ = (Index("uq_contact_point_topic_point_topic", "contact_point_id", "topic",
+                            unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_point_id: Mapped[int] = mapped_column(
+        ForeignKey("contact_point.organisation_id", ondelete="CASCADE"))
+    topic: Mapped[str] = mapped_column(String(32))
+
+
+class ContactPointHours(Base):
+    """One weekly opening period of a contact point: weekday (0 = Monday), [opens, closes)."""
+
+    __tablename__ = "contact_point_hours"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_point_id: Mapped[int] = mapped_column(
+        ForeignKey("contact_point.organisation_id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int]
+    opens: Mapped[time] = mapped_column(Time())
+    closes: Mapped[time] = mapped_column(Time())
+
+
+class BookingStatus(enum.StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+
+
+class Booking(Base):
+    """A consultation booking; `code` (YY-XXXXXXXX) is what the person quotes back.
+
+    Capacity is enforced by the database, not by a count-then-insert: an active booking holds
+    a seat number from 1 to the slot's capacity and the unique index on (contact point, slot
+    start, seat) admits each seat once, so however many processes book at once, a slot never
+    holds more than `capacity` bookings (on SQLite and PostgreSQL alike, with no locks held
+    between statements). Cancelling sets `seat` to NULL, which frees the place (NULLs never
+    collide in a unique index). The contact point is referenced by its directory code, which
+    survives `legalbot directory import` (that replaces the organisation rows).
+    """
+
+    __tablename__ = "booking"
+    __table_args__ = (
+        Index("uq_booking_slot_seat", "contact_point_code", "slot_start", "seat", unique=True),
+        Index("ix_booking_reminder_due", "status", "reminder_sent_at", "slot_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    contact_point_code: Mapped[str] = mapped_column(String(64))
+    slot_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    seat: Mapped[int | None] = mapped_column(default=None)
+    phone: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(128), index=True)
+    topic: Mapped[str | None] = mapped_column(String(32), default=None)
+    status: Mapped[BookingStatus] = mapped_column(
+        Enum(BookingStatus, native_enum=False, length=16,
+             values_callable=lambda e: [m.value for m in e]), default=BookingStatus.BOOKED)
+    # A scheduler instance claims a reminder (claimed_at) before sending, then marks it sent.
+    reminder_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

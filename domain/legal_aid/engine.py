@@ -173,6 +173,8 @@ class ScreeningResult:
     urgent_path: str | None  # Art. 44, when the deadline is under seven days away
     next_steps: tuple[NextStep, ...]  # never empty
     needs: tuple[str, ...]  # missing ScreeningInput fields, in asking order
+    # The part of `needs` the outcome depends on (the rest only routes the application).
+    blocking_needs: tuple[str, ...] = ()
     rules_used: tuple[str, ...]  # "rule-id@version" of every rule and figure applied
     unverified: tuple[str, ...]  # notes on unverified rules or figures used (for staff)
     handoff: bool  # offer a hand-off to staff now
@@ -607,6 +609,7 @@ def _finish(b: _Builder, outcome: Outcome) -> ScreeningResult:
         urgent_path=b.text("urgent_path") if urgent else None,
         next_steps=steps,
         needs=needs,
+        blocking_needs=tuple(n for n in needs if n in b.blocking),
         rules_used=tuple(b.rules_used),
         unverified=tuple(b.unverified),
         handoff=handoff,

@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from casedb.directory import SAMPLE_DIRECTORY, DirectoryFileError, districts, parse_directory
+from casedb.directory import (
+    SAMPLE_DIRECTORY,
+    DirectoryFileError,
+    contact_point_details,
+    districts,
+    parse_directory,
+)
 from casedb.models import OrganisationKind
 
 
@@ -70,3 +76,46 @@ def test_empty_file_is_an_error(tmp_path: Path) -> None:
     path.write_text("code,kind,name,district,address\n", encoding="utf-8")
     _, errors = parse_directory(path)
     assert [e.message for e in errors] == ["no organisations in file"]
+
+
+def test_sample_contact_points_carry_booking_details() -> None:
+    organisations, _ = parse_directory(SAMPLE_DIRECTORY)
+    points = [o for o in organisations if o.kind is OrganisationKind.CONTACT_POINT]
+    details = [contact_point_details(o) for o in points]
+    assert points and all(d is not None for d in details)
+    wujin = contact_point_details(next(o for o in points if o.code == "CP-WJ-HT"))
+    assert wujin is not None and wujin.park and wujin.capacity == 2
+    assert [t.topic for t in wujin.topics] == ["labour", "contract", "ip",
+                                                "corporate_governance"]
+    assert {h.weekday for h in wujin.hours} == {0, 1, 2, 3, 4}
+
+
+def test_contact_point_details_from_csv_and_their_errors(tmp_path: Path) -> None:
+    path = tmp_path / "dir.csv"
+    path.write_text(
+        "code,kind,name,district,address,phone,park,topics,hours,slot_minutes,capacity\n"
+        "C1,contact_point,甲联系点,武进,路1号,,高新区,劳动用工;知识产权,"
+        "\"周一至周五 09:00-12:00,13:30-17:00\",30,2\n"
+        "C2,contact_point,乙联系点,武进,路2号,,,labour;cooking,mon-fri 09:00-08:00,0,x\n"
+        "C3,contact_point,丙联系点,武进,路3号,,,labour,,,\n"
+        "N1,notary_office,丁公证处,武进,路4号,,,,mon 09:00-10:00,,\n"
+        "C4,contact_point,戊联系点,武进,路5号,,,,,,\n",
+        encoding="utf-8")
+    organisations, errors = parse_directory(path)
+    assert [str(e) for e in errors] == [
+        "line 3: unknown topic 'cooking'",
+        "line 3: hours: '09:00-08:00': closes before it opens",
+        "line 3: slot_minutes 0 is not between 5 and 480",
+        "line 3: capacity 'x' is not a whole number",
+        "line 4: missing hours (a bookable contact point needs topics, hours, slot_minutes "
+        "and capacity)",
+        "line 4: missing slot_minutes (a bookable contact point needs topics, hours, "
+        "slot_minutes and capacity)",
+        "line 4: missing capacity (a bookable contact point needs topics, hours, slot_minutes "
+        "and capacity)",
+        "line 5: hours: only for kind contact_point",
+    ]
+    first = contact_point_details(organisations[0])
+    assert first is not None and [t.topic for t in first.topics] == ["labour", "ip"]
+    assert len(first.hours) == 10 and first.park == "高新区"
+    assert contact_point_details(organisations[-1]) is None  # listed, not bookable

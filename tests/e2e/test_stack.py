@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -95,9 +96,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             pytest.fail(f"stack not ready in {STARTUP_LIMIT_S}s:\n{log.read_text()[-4000:]}")
         yield stack
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the stack as Ctrl-C would (honcho then stops its children, which live in process
+    groups of their own), and kill it only if that does not work."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def test_a_greeting_travels_the_whole_chain_and_is_logged(stack: Stack) -> None:
@@ -163,6 +175,40 @@ def test_delete_my_data_really_deletes(stack: Stack) -> None:
                            f"?token={stack.token}")
     assert status == 200
     assert not [e for e in tracker["events"] if e.get("event") == "user"]
+
+
+def test_a_graduate_owed_wages_is_screened_and_files_a_pre_application(stack: Stack) -> None:
+    _, session = call("POST", f"{stack.gateway}/channels/web/sessions")
+    auth = {"Authorization": f"Bearer {session['token']}"}
+    url = f"{stack.gateway}/channels/web/messages"
+
+    def say(body: dict[str, str]) -> list[dict[str, Any]]:
+        status, reply = call("POST", url, body, auth)
+        assert status == 200, reply
+        messages: list[dict[str, Any]] = reply["messages"]
+        return messages
+
+    # Three turns: the situation, the household size, the income.
+    first = say({"text": "我是应届毕业生,公司拖欠我三个月工资"})
+    assert "几口人" in first[-1]["text"]
+    assert "每月的总收入" in say({"text": "3口人"})[-1]["text"]
+    result, offer = say({"text": "四千"})
+    assert result["text"].startswith("初步判断:您的情况很可能符合法律援助条件")
+    assert "第三十一条" in result["text"]
+    assert "预申请" in offer["text"]
+
+    assert "哪个区" in say({"payload": "/affirm", "text": "提交预申请"})[-1]["text"]
+    assert "手机号码" in say({"payload": '/inform{"district": "武进区"}', "text": "武进区"})[-1][
+        "text"]
+    assert "确认提交" in say({"text": "13912345678"})[-1]["text"]
+    [done] = say({"payload": "/affirm", "text": "确认提交"})
+    reference = re.search(r"FY-[23456789A-HJ-NP-Z]{8}", done["text"])
+    assert reference is not None
+    with sqlite3.connect(stack.database) as db:
+        row = db.execute("SELECT channel, external_id, phone, outcome, district "
+                         "FROM legal_aid_application WHERE reference = ?",
+                         (reference.group(0),)).fetchone()
+    assert row == ("web", session["session_id"], "13912345678", "likely_eligible", "武进区")
 
 
 def test_rasa_api_needs_its_token(stack: Stack) -> None:

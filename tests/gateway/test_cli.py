@@ -7,7 +7,7 @@ import pytest
 
 from casedb.engine import create_engine, session_factory
 from casedb.models import OrganisationKind
-from casedb.repositories import DirectoryRepository
+from casedb.repositories import ContactPointRepository, DirectoryRepository
 from gateway.cli import main
 
 
@@ -67,3 +67,37 @@ def test_bad_configuration_is_reported(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("GATEWAY_PORT", "eighty")
     assert main(["db", "upgrade"]) == 2
     assert "GATEWAY_PORT must be an integer" in capsys.readouterr().err
+
+
+def test_import_yaml_with_contact_point_details(db_env: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade"]) == 0
+    good = tmp_path / "points.yaml"
+    good.write_text(
+        "source: 常州市司法局 2026-11\n"
+        "organisations:\n"
+        "  - {code: CP1, kind: contact_point, name: 甲联系点, district: 新北, address: 路1号,\n"
+        "     park: 综保区, topics: [涉外贸易与贸易救济, contract],\n"
+        "     hours: 'mon-fri 09:00-12:00',\n"
+        "     slot_minutes: 60, capacity: 1}\n", encoding="utf-8")
+    assert main(["directory", "import", str(good)]) == 0
+
+    async def points() -> list[tuple[str, list[str], int]]:
+        engine = create_engine(db_env)
+        async with session_factory(engine)() as session:
+            rows = await ContactPointRepository(session).list()
+            result = [(p.organisation.code, [t.topic for t in p.topics], len(p.hours))
+                      for p in rows]
+        await engine.dispose()
+        return result
+    assert asyncio.run(points()) == [("CP1", ["contract", "foreign_trade"], 5)]
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "organisations:\n"
+        "  - {code: CP1, kind: contact_point, name: 甲, district: 新北, address: 路1号,\n"
+        "     topics: [labour], hours: 'someday 9-5', slot_minutes: 30, capacity: 1}\n",
+        encoding="utf-8")
+    assert main(["directory", "import", str(bad)]) == 1
+    assert "line 2: hours: 'someday': expected weekdays" in capsys.readouterr().err
+    assert len(asyncio.run(points())) == 1
