@@ -7,10 +7,8 @@ Each call opens its own transaction (`sessions.begin()`), so the Rasa actions st
     match = await service.offer("CP-WJ-HT", wish)      # match.slot, or match.message/choices
     result = await service.book("CP-WJ-HT", slot.start, phone=..., channel=..., external_id=...)
 
-Look-ups by code need the last 4 digits of the phone; after `MAX_FAILED_TRIES` failures for
-one conversation or one code within `FAILURE_WINDOW`, every look-up is refused (the same limit
-and `verification_failure` keys as the legal aid status look-up should use:
-`conversation_key`, `reference_key`).
+Look-ups by code need the last 4 digits of the phone, with the failed-try limit of
+`casedb.lookups` (shared with the legal aid status look-up).
 """
 
 from __future__ import annotations
@@ -22,6 +20,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from casedb.lookups import (
+    conversation_key,
+    locked,
+    phone_matches,
+    reference_key,
+)
 from casedb.models import Booking, BookingStatus, ContactPoint, utcnow
 from casedb.references import find_reference
 from casedb.repositories import (
@@ -33,17 +37,6 @@ from domain.booking.calendar import WorkCalendar, default_calendar
 from domain.booking.slots import Match, MatchProblem, Period, Schedule, match, offer_nearest
 from domain.booking.texts import texts
 from domain.booking.when import HORIZON_DAYS, SHANGHAI, Wish
-
-MAX_FAILED_TRIES = 5
-FAILURE_WINDOW = timedelta(hours=1)
-
-
-def conversation_key(channel: str, external_id: str) -> str:
-    return f"conversation:{channel}:{external_id}"
-
-
-def reference_key(code: str) -> str:
-    return f"reference:{code}"
 
 
 def schedule_of(point: ContactPoint) -> Schedule:
@@ -147,12 +140,10 @@ class BookingService:
         failures = VerificationFailureRepository(session)
         code = find_reference(code_text, "YY") or code_text.strip().upper()
         keys = (conversation_key(channel, external_id), reference_key(code))
-        for key in keys:
-            if await failures.count_since(key, now - FAILURE_WINDOW) >= MAX_FAILED_TRIES:
-                return Lookup(LookupStatus.LOCKED)
+        if await locked(failures, keys, now):
+            return Lookup(LookupStatus.LOCKED)
         booking = await BookingRepository(session).get(code)
-        digits = "".join(ch for ch in last4 if ch.isdigit())
-        if booking is None or len(digits) != 4 or not booking.phone.endswith(digits):
+        if booking is None or not phone_matches(booking.phone, last4):
             await failures.record(*keys, at=now)
             return Lookup(LookupStatus.NOT_FOUND)
         point = await ContactPointRepository(session).get(booking.contact_point_code)

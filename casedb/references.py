@@ -12,7 +12,8 @@ import secrets
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 LENGTH = 8
-_PATTERN = re.compile(rf"\b(FY|YY)[-_ ]?([{ALPHABET}]{{{LENGTH}}})\b")
+# Not \b: between a Chinese character and a letter there is no word boundary.
+_PATTERN = re.compile(rf"(?<![A-Z0-9])(FY|YY)[-_ ]?([{ALPHABET}]{{{LENGTH}}})(?![A-Z0-9])")
 
 
 def new_reference(prefix: str) -> str:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -98,16 +97,6 @@ async def test_a_not_eligible_result_still_offers_next_steps_and_forgets_answers
     assert "12348" in result["text"]
     assert "/request_human" in [b["payload"] for b in result["buttons"]]
     assert {"event": "slot", "timestamp": None, "name": "matter_type", "value": None} in events
-
-
-@pytest.fixture
-def action_db(database: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    monkeypatch.setenv("DATABASE_URL", database.url)
-    if database.schema:
-        monkeypatch.setenv("DATABASE_SCHEMA", database.schema)
-    actions_db.sessions.cache_clear()
-    yield database
-    actions_db.sessions.cache_clear()
 
 
 async def test_filing_stores_the_application_with_an_fy_reference(action_db: Database) -> None:

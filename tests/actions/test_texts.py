@@ -12,7 +12,7 @@ def test_every_text_key_the_actions_use_exists() -> None:
     keys = set()
     for path in ACTIONS.glob("*.py"):
         source = path.read_text(encoding="utf-8")
-        keys.update(re.findall(r'(?:text|text_buttons)\(\s*f?"([a-z_.]+)', source))
+        keys.update(re.findall(r'(?:text|text_buttons)\(\s*f?"([a-z0-9_.]+)', source))
     assert keys, "no text keys found: the pattern is wrong"
     for key in sorted(keys):
         if key.endswith("."):  # an f-string prefix such as "legal_aid.headline."

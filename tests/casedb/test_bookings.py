@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from casedb.bookings import MAX_FAILED_TRIES, BookingService, LookupStatus
+from casedb.bookings import BookingService, LookupStatus
 from casedb.directory import SAMPLE_DIRECTORY, parse_directory
 from casedb.engine import create_engine, session_factory
+from casedb.lookups import MAX_FAILED_TRIES
 from casedb.models import BookingStatus
 from casedb.repositories import (
     BookingRepository,

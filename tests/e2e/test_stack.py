@@ -210,6 +210,12 @@ def test_a_graduate_owed_wages_is_screened_and_files_a_pre_application(stack: St
                          (reference.group(0),)).fetchone()
     assert row == ("web", session["session_id"], "13912345678", "likely_eligible", "武进区")
 
+    # The status look-up: the reference, then the phone's last 4 digits.
+    assert "FY-" in say({"text": "我想查一下法律援助申请的进度"})[-1]["text"]
+    assert "后4位" in say({"text": reference.group(0)})[-1]["text"]
+    [status] = say({"text": "5678"})
+    assert reference.group(0) in status["text"] and "已提交" in status["text"]
+
 
 def test_rasa_api_needs_its_token(stack: Stack) -> None:
     rasa = f"http://127.0.0.1:{stack.ports['RASA_PORT']}"
