@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
 
 from casedb.engine import create_engine, session_factory
-from connectors.base import Channel
+from connectors.base import Channel, OutboundMessage
 from connectors.registry import platform_channels
 from connectors.web import WebChannel
 from connectors.web.tokens import SessionTokens
@@ -18,13 +19,16 @@ from gateway.keys import (
     channels_key,
     db_key,
     http_key,
+    outbox_key,
     rasa_key,
     router_key,
     settings_key,
     state_key,
 )
+from gateway.outbox import Outbox
 from gateway.rasa import RasaClient
 from gateway.router import Router
+from gateway.scheduler import ReminderNotice, ReminderScheduler
 from gateway.settings import Settings, SettingsError
 from gateway.state import create_state
 
@@ -34,6 +38,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[settings_key] = settings
     app.cleanup_ctx.append(_resources)
+    app.cleanup_ctx.append(_reminders)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/console", console_page)
@@ -62,6 +67,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[rasa_key] = RasaClient(http, settings.rasa_url, settings.rasa_token,
                                settings.rasa_timeout)
     app[router_key] = Router(app[db_key], state, app[rasa_key], settings.dedup_ttl)
+    channels: dict[str, Channel] = app[channels_key]
+    app[outbox_key] = Outbox(app[db_key], channels)
     try:
         yield
     finally:
@@ -70,3 +77,25 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         await http.close()
         await state.close()
         await engine.dispose()
+
+
+async def _reminders(app: web.Application) -> AsyncIterator[None]:
+    """Booking reminders in the background; several gateways may run it (claims are atomic)."""
+    settings = app[settings_key]
+    if not settings.reminders_enabled:
+        yield
+        return
+    outbox = app[outbox_key]
+
+    async def send(notice: ReminderNotice) -> None:
+        await outbox.deliver(notice.channel, notice.external_id,
+                             [OutboundMessage(text=notice.text)])
+
+    stop = asyncio.Event()
+    scheduler = ReminderScheduler(app[db_key], send, interval_s=settings.reminder_interval)
+    task = asyncio.create_task(scheduler.run_forever(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task

@@ -6,6 +6,7 @@ from aiohttp import ClientSession, web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.base import Channel
+from gateway.outbox import Outbox
 from gateway.rasa import RasaClient
 from gateway.router import Router
 from gateway.settings import Settings
@@ -18,3 +19,4 @@ state_key = web.AppKey("state", StateStore)
 rasa_key = web.AppKey("rasa", RasaClient)
 router_key = web.AppKey("router", Router)
 channels_key = web.AppKey("channels", dict[str, Channel])
+outbox_key = web.AppKey("outbox", Outbox)

@@ -32,6 +32,8 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     dedup_ttl: int = 86400
     log_level: str = "INFO"
+    reminders_enabled: bool = True
+    reminder_interval: float = 60.0
     # The raw environment, read by each messaging platform's own settings (connectors/registry).
     channel_env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -73,5 +75,8 @@ class Settings:
             web_session_ttl=get_int("WEB_SESSION_TTL", defaults.web_session_ttl),
             dedup_ttl=get_int("DEDUP_TTL", defaults.dedup_ttl),
             log_level=get("LOG_LEVEL", defaults.log_level).upper(),
+            reminders_enabled=get("REMINDERS_ENABLED", "true").lower() not in (
+                "0", "false", "no", "off"),
+            reminder_interval=get_float("REMINDER_INTERVAL", defaults.reminder_interval),
             channel_env=dict(env),
         )
