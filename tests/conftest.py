@@ -73,6 +73,13 @@ async def sqlite_database(tmp_path: Path) -> AsyncIterator[Database]:
         yield db
 
 
+@pytest.fixture
+async def postgres_database(tmp_path: Path) -> AsyncIterator[Database]:
+    """PostgreSQL only: for what SQLite cannot show (concurrent processes, row locks)."""
+    async for db in _open_database("postgresql", tmp_path):
+        yield db
+
+
 @dataclass
 class FakeRasa:
     """A loopback server speaking the Rasa REST channel and `/status`, for gateway tests."""

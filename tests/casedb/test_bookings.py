@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
-
-import pytest
 
 from casedb.bookings import BookingService, LookupStatus
 from casedb.directory import SAMPLE_DIRECTORY, parse_directory
@@ -20,7 +16,7 @@ from casedb.repositories import (
     DirectoryRepository,
 )
 from domain.booking import SHANGHAI, MatchProblem, Wish, resolve
-from tests.conftest import POSTGRES_URL, Database, _open_database
+from tests.conftest import POSTGRES_URL, Database
 
 NOW = datetime(2026, 9, 23, 10, 0, tzinfo=SHANGHAI)  # Wednesday
 POINT = "CP-WJ-HT"  # sample: mon-fri 09:00-11:30,14:00-17:00, 30 minutes, 2 per slot
@@ -136,17 +132,11 @@ async def test_concurrent_attempts_on_sqlite_never_overbook(sqlite_database: Dat
     assert sum(c is not None for c in codes) == 2
 
 
-@pytest.fixture
-async def postgres(tmp_path: Path) -> AsyncIterator[Database]:
-    async for db in _open_database("postgresql", tmp_path):
-        yield db
-
-
-async def test_fifty_simultaneous_attempts_on_the_last_place(postgres: Database) -> None:
-    await load_sample(postgres)
-    svc = service(postgres)
+async def test_fifty_simultaneous_attempts_on_the_last_place(postgres_database: Database) -> None:
+    await load_sample(postgres_database)
+    svc = service(postgres_database)
     assert await book(svc, who="early")  # one of the two places is gone
-    engines = [create_engine(POSTGRES_URL, schema=postgres.schema) for _ in range(5)]
+    engines = [create_engine(POSTGRES_URL, schema=postgres_database.schema) for _ in range(5)]
     try:
         services = [BookingService(session_factory(engines[i % 5]),
                                    clock=lambda: NOW.astimezone(UTC)) for i in range(50)]
@@ -162,7 +152,7 @@ async def test_fifty_simultaneous_attempts_on_the_last_place(postgres: Database)
     for r in refused:
         assert r.match is not None and r.match.problem is MatchProblem.FULL
         assert "约满" in r.match.message and len(r.match.choices) == 3
-    async with postgres.sessions.begin() as session:
+    async with postgres_database.sessions.begin() as session:
         taken = await BookingRepository(session).taken(POINT, SLOT, SLOT.replace(hour=15))
     assert taken == {SLOT.astimezone(UTC): 2}
 

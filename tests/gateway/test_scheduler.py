@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from casedb.bookings import BookingService
 from casedb.directory import SAMPLE_DIRECTORY, parse_directory
@@ -15,7 +11,7 @@ from casedb.engine import create_engine, session_factory
 from casedb.repositories import BookingRepository, DirectoryRepository
 from domain.booking import SHANGHAI
 from gateway.scheduler import ReminderNotice, ReminderScheduler
-from tests.conftest import POSTGRES_URL, Database, _open_database
+from tests.conftest import POSTGRES_URL, Database
 
 BOOKED_AT = datetime(2026, 9, 21, 10, 0, tzinfo=SHANGHAI)  # Monday
 POINT = "CP-TN-KC"  # sample: mon-fri 09:00-12:00,13:30-17:00, 30 minutes, 3 per slot
@@ -62,16 +58,10 @@ def scheduler(db_sessions: object, outbox: Outbox, now: datetime) -> ReminderSch
                              clock=lambda: now.astimezone(UTC), batch=2)
 
 
-@pytest.fixture
-async def postgres(tmp_path: Path) -> AsyncIterator[Database]:
-    async for db in _open_database("postgresql", tmp_path):
-        yield db
-
-
-async def test_two_instances_send_each_due_reminder_once(postgres: Database) -> None:
-    await setup_bookings(postgres)
+async def test_two_instances_send_each_due_reminder_once(postgres_database: Database) -> None:
+    await setup_bookings(postgres_database)
     outbox = Outbox()
-    engines = [create_engine(POSTGRES_URL, schema=postgres.schema) for _ in range(2)]
+    engines = [create_engine(POSTGRES_URL, schema=postgres_database.schema) for _ in range(2)]
     try:
         wednesday = at(9, 23, 9, 5)  # Thursday's reminders are due
         instances = [scheduler(session_factory(e), outbox, wednesday) for e in engines]
