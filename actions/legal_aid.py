@@ -305,7 +305,7 @@ class ActionHandleStatement(Action):
 
     The NLU reads such a sentence as `inform` (it is how people answer a form question too);
     outside a form it is someone describing their situation. A legal matter starts the legal aid
-    pre-screen; a consultation topic or a notary matter gets that capability's answer.
+    pre-screen; a consultation topic starts a booking; a notary matter gets that answer.
     """
 
     def name(self) -> str:
@@ -317,10 +317,10 @@ class ActionHandleStatement(Action):
         text_in = tracker.latest_message.get("text") or ""
         if "matter_type" in entities or guess_matter(text_in) is not None:
             return [FollowupAction("legal_aid_form")]
+        if "topic" in entities:
+            return [FollowupAction("booking_form")]
         if "notary_service" in entities:
             dispatcher.utter_message(response="utter_find_notary_interim")
-        elif "topic" in entities:
-            dispatcher.utter_message(response="utter_booking_interim")
         else:
             dispatcher.utter_message(response="utter_default")
         return []

@@ -154,7 +154,9 @@ async def test_a_described_matter_is_recognised_without_an_entity() -> None:
                                  "name": "legal_aid_form"}]),
     ("工伤", [{"entity": "matter_type", "value": "work_injury"}],
      [{"event": "followup", "timestamp": None, "name": "legal_aid_form"}]),
-    ("劳动用工方面", [{"entity": "topic", "value": "labour"}], []),
+    ("劳动用工方面", [{"entity": "topic", "value": "labour"}],
+     [{"event": "followup", "timestamp": None, "name": "booking_form"}]),
+    ("学历公证", [{"entity": "notary_service", "value": "foreign_related"}], []),
 ])
 async def test_a_statement_outside_a_form_is_routed(
         text: str, entities: list[dict[str, str]], expected: list[dict[str, Any]]) -> None:
@@ -164,7 +166,7 @@ async def test_a_statement_outside_a_form_is_routed(
     tracker = make_tracker(text, "inform", parse_data={"entities": entities})
     assert await ActionHandleStatement().run(dispatcher, tracker, {}) == expected
     if not expected:
-        assert dispatcher.messages[0]["response"] == "utter_booking_interim"
+        assert dispatcher.messages[0]["response"] == "utter_find_notary_interim"
 
 
 def test_a_fragment_entity_falls_back_to_the_whole_answer() -> None:

@@ -217,6 +217,38 @@ def test_a_graduate_owed_wages_is_screened_and_files_a_pre_application(stack: St
     assert reference.group(0) in status["text"] and "已提交" in status["text"]
 
 
+def test_an_enterprise_books_a_consultation_in_a_few_turns(stack: Stack) -> None:
+    _, session = call("POST", f"{stack.gateway}/channels/web/sessions")
+    auth = {"Authorization": f"Bearer {session['token']}"}
+    url = f"{stack.gateway}/channels/web/messages"
+    answers = {"手机号码": {"text": "13912345678"}, "哪方面": {"text": "劳动用工"},
+               "哪个区": {"payload": '/inform{"district": "武进区"}', "text": "武进区"}}
+
+    first = "帮我预约下周三上午武进区的法律咨询，问劳动合同的问题"
+    status, reply = call("POST", url, {"text": first}, auth)
+    code = None
+    for turn in range(5):  # the first message, then at most four more turns
+        assert status == 200, reply
+        texts = "\n".join(m.get("text") or "" for m in reply["messages"])
+        found = re.search(r"YY-[23456789A-HJ-NP-Z]{8}", texts)
+        if found or turn == 4:
+            code = found.group(0) if found else None
+            break
+        buttons = [b for m in reply["messages"] for b in m.get("buttons") or []]
+        choices = [b for b in buttons
+                   if b["payload"] == "/affirm" or "booking_slot" in b["payload"]]
+        if choices:
+            body = {"payload": choices[0]["payload"], "text": choices[0]["title"]}
+        else:
+            body = next(v for k, v in answers.items() if k in texts)
+        status, reply = call("POST", url, body, auth)
+    assert code is not None, reply
+    with sqlite3.connect(stack.database) as db:
+        row = db.execute("SELECT channel, external_id, phone, status FROM booking WHERE code = ?",
+                         (code,)).fetchone()
+    assert row is not None and row[:3] == ("web", session["session_id"], "13912345678")
+
+
 def test_rasa_api_needs_its_token(stack: Stack) -> None:
     rasa = f"http://127.0.0.1:{stack.ports['RASA_PORT']}"
     status, _ = call("GET", f"{rasa}/status")
