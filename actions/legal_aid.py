@@ -26,6 +26,7 @@ from actions.texts import text
 from casedb.repositories import LegalAidApplicationRepository
 from domain.amounts import parse_household_size, parse_monthly_income
 from domain.legal_aid import MatterType, Outcome, ScreeningInput, ScreeningResult, screen
+from domain.legal_aid.deadlines import days_to_deadline
 from domain.legal_aid.matters import guess_matter
 from domain.legal_aid.rules import default_rule_book
 
@@ -56,7 +57,19 @@ def today() -> date:
     return datetime.now(SHANGHAI).date()
 
 
-def screening_input(slots: dict[str, Any], as_of: date) -> ScreeningInput:
+def user_texts(tracker: Tracker) -> list[str]:
+    """What the person wrote in this session (a deadline may be mentioned anywhere)."""
+    texts: list[str] = []
+    for event in tracker.events:
+        if event.get("event") == "session_started":
+            texts.clear()
+        elif event.get("event") == "user" and event.get("text"):
+            texts.append(str(event["text"]))
+    return texts
+
+
+def screening_input(slots: dict[str, Any], as_of: date,
+                    days_to_deadline: int | None = None) -> ScreeningInput:
     """The engine's input from the form's slots (None = not asked yet)."""
 
     def codes(name: str) -> frozenset[str] | None:
@@ -75,6 +88,7 @@ def screening_input(slots: dict[str, Any], as_of: date) -> ScreeningInput:
         household_size=_number(slots.get("household_size"), int),
         household_monthly_income=_number(slots.get("household_income"), Decimal),
         district=slots.get("district"),
+        days_to_deadline=days_to_deadline,
     )
 
 
@@ -88,8 +102,8 @@ def _number(value: Any, kind: Callable[[str], T]) -> T | None:
         return None
 
 
-def screen_slots(slots: dict[str, Any]) -> ScreeningResult:
-    return screen(screening_input(slots, today()))
+def screen_slots(slots: dict[str, Any], days_to_deadline: int | None = None) -> ScreeningResult:
+    return screen(screening_input(slots, today(), days_to_deadline))
 
 
 def matter_label(matter: str | None) -> str:
@@ -198,7 +212,7 @@ class ActionLegalAidResult(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[dict[str, Any]]:
-        result = screen_slots(tracker.slots)
+        result = screen_slots(tracker.slots, days_to_deadline(user_texts(tracker)))
         offer = offers_application(result)
         if result.outcome is Outcome.MANDATORY_APPOINTMENT:
             buttons = text_buttons("legal_aid.handoff_buttons")

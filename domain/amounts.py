@@ -15,7 +15,7 @@ import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-import cn2an  # type: ignore[import-untyped]
+import cn2an
 
 CENT = Decimal("0.01")
 MAX_MONTHLY = Decimal(10_000_000)  # anything above is a misreading, not an income

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import chinese_calendar  # type: ignore[import-untyped]
+import chinese_calendar
 import yaml
 
 log = logging.getLogger(__name__)

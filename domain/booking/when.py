@@ -34,7 +34,7 @@ from types import ModuleType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import cn2an  # type: ignore[import-untyped]
+import cn2an
 
 from domain.booking.calendar import DayKind, WorkCalendar, default_calendar
 from domain.booking.texts import texts
@@ -187,7 +187,7 @@ def normalise(text: str) -> str:
 def _jionlp() -> ModuleType:
     # JioNLP prints a banner on import; keep it out of the service logs.
     with contextlib.redirect_stdout(io.StringIO()):
-        import jionlp  # type: ignore[import-untyped]
+        import jionlp
 
     module: ModuleType = jionlp
     return module

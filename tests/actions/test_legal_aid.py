@@ -191,3 +191,19 @@ async def test_the_result_is_one_bubble() -> None:
     slots = {**GRADUATE_OWED_WAGES, "household_size": 3, "household_income": 4000.0}
     await ActionLegalAidResult().run(dispatcher, make_tracker(slots=slots), {})
     assert "\n\n" not in dispatcher.messages[0]["text"]  # Rasa splits bubbles at blank lines
+
+
+async def test_a_deadline_under_seven_days_shows_the_urgent_path() -> None:
+    dispatcher = CollectingDispatcher()
+    slots = {**GRADUATE_OWED_WAGES, "household_size": 3, "household_income": 4000.0}
+    events = [{"event": "session_started"},
+              {"event": "user", "text": "公司拖欠工资,还有3天就过仲裁时效了"},
+              {"event": "user", "text": "3口人"}]
+    await ActionLegalAidResult().run(
+        dispatcher, make_tracker(slots=slots, events=events), {})
+    assert "【紧急情况】" in dispatcher.messages[0]["text"]
+    assert "第四十四条" in dispatcher.messages[0]["text"]
+
+    calm = CollectingDispatcher()
+    await ActionLegalAidResult().run(calm, make_tracker(slots=slots), {})
+    assert "【紧急情况】" not in calm.messages[0]["text"]

@@ -176,7 +176,7 @@ def test_any_plain_figure_round_trips(value: int) -> None:
 
 @given(st.integers(min_value=1, max_value=99_999))
 def test_chinese_numerals_round_trip(value: int) -> None:
-    import cn2an  # type: ignore[import-untyped]
+    import cn2an
 
     text = cn2an.an2cn(value)
     assert parse_monthly_income(text) == Decimal(value)
