@@ -23,7 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.db import sessions
 from actions.texts import buttons as text_buttons
 from actions.texts import text
-from casedb.repositories import LegalAidApplicationRepository
+from casedb.models import Organisation, OrganisationKind
+from casedb.repositories import DirectoryRepository, LegalAidApplicationRepository
 from domain.amounts import parse_household_size, parse_monthly_income
 from domain.legal_aid import MatterType, Outcome, ScreeningInput, ScreeningResult, screen
 from domain.legal_aid.deadlines import days_to_deadline
@@ -298,9 +299,27 @@ class ActionSubmitLegalAidApplication(Action):
             log.exception("could not store a legal aid pre-application")
             dispatcher.utter_message(text=text("legal_aid.failed"))
             return []
-        dispatcher.utter_message(text=text("legal_aid.submitted",
-                                           reference=application.reference, last4=phone[-4:]))
+        message = text("legal_aid.submitted", reference=application.reference, last4=phone[-4:])
+        centre = await legal_aid_centre(slots.get("district"))
+        if centre is not None:
+            message += "\n" + text("legal_aid.centre", name=centre.name, address=centre.address,
+                                   phone=f"(电话{centre.phone})" if centre.phone else "")
+        dispatcher.utter_message(text=message)
         return reset
+
+
+async def legal_aid_centre(district: str | None) -> Organisation | None:
+    """The legal aid centre of a district from the directory (Art. 38), if it lists one."""
+    if not district:
+        return None
+    try:
+        async with sessions()() as session:
+            centres = await DirectoryRepository(session).by_kind(
+                OrganisationKind.LEGAL_AID_CENTRE)
+    except SQLAlchemyError:
+        log.exception("directory not readable")
+        return None
+    return next((c for c in centres if c.district == district), None)
 
 
 class ActionLegalAidReset(Action):

@@ -14,8 +14,9 @@ from actions.legal_aid import (
     ValidateLegalAidApplicationForm,
     ValidateLegalAidForm,
 )
+from casedb.directory import SAMPLE_DIRECTORY, parse_directory
 from casedb.models import LegalAidApplication
-from casedb.repositories import PersonalDataRepository
+from casedb.repositories import DirectoryRepository, PersonalDataRepository
 from tests.actions.conftest import make_tracker
 from tests.conftest import Database
 
@@ -100,6 +101,9 @@ async def test_a_not_eligible_result_still_offers_next_steps_and_forgets_answers
 
 
 async def test_filing_stores_the_application_with_an_fy_reference(action_db: Database) -> None:
+    organisations, _ = parse_directory(SAMPLE_DIRECTORY)
+    async with action_db.sessions.begin() as session:
+        await DirectoryRepository(session).replace_all(organisations)
     dispatcher = CollectingDispatcher()
     slots = {**GRADUATE_OWED_WAGES, "household_size": 3, "household_income": 4000.0,
              "district": "武进区", "applicant_phone": "13912345678",
@@ -112,6 +116,7 @@ async def test_filing_stores_the_application_with_an_fy_reference(action_db: Dat
     [message] = dispatcher.messages
     reference = re.search(r"FY-[23456789A-HJ-NP-Z]{8}", message["text"])
     assert reference is not None and "5678" in message["text"]
+    assert "武进区法律援助中心(示例)" in message["text"]  # Art. 38: the district's centre
     async with action_db.sessions() as session:
         [row] = (await session.execute(select(LegalAidApplication))).scalars().all()
     assert row.reference == reference.group(0)
