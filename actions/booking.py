@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.common import last_four, mask_phone, mobile_number, reset_events, sender
 from actions.db import sessions
 from actions.texts import buttons as text_buttons
 from actions.texts import text
@@ -34,8 +34,6 @@ DISTRICTS = ("天宁区", "钟楼区", "新北区", "武进区", "金坛区", "�
 FORM_SLOTS = ("booking_topic", "booking_district", "booking_when", "booking_slot",
               "booking_phone", "booking_confirm", "booking_point")
 LOOKUP_SLOTS = ("booking_code", "booking_last4", "booking_lookup_intent")
-MOBILE = re.compile(r"1[3-9]\d{9}")
-FOUR_DIGITS = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 
 def now() -> datetime:
@@ -47,22 +45,8 @@ def service() -> BookingService:
     return BookingService(sessions(), clock=lambda: now())
 
 
-def reset_events(names: tuple[str, ...]) -> list[dict[str, Any]]:
-    return [SlotSet(name, None) for name in names]
-
-
-def sender(tracker: Tracker) -> tuple[str, str]:
-    """"web:abc" → ("web", "abc")."""
-    channel, _, external_id = tracker.sender_id.partition(":")
-    return channel, external_id
-
-
 def slot_time(start: datetime) -> str:
     return Slot(start.astimezone(SHANGHAI), 0).describe(now())
-
-
-def mask(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else phone
 
 
 def slot_buttons(match: Match) -> list[dict[str, str]]:
@@ -184,12 +168,10 @@ class ValidateBookingForm(FormValidationAction):
 
     def validate_booking_phone(self, value: Any, dispatcher: CollectingDispatcher,
                                tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        digits = re.sub(r"[\s\-—_]", "", str(value))
-        match = MOBILE.search(digits)
-        if match is None:
+        phone = mobile_number(str(value))
+        if phone is None:
             dispatcher.utter_message(text=text("booking.invalid.phone"))
-            return {"booking_phone": None}
-        return {"booking_phone": match.group(0)}
+        return {"booking_phone": phone}
 
 
 async def booking_summary(slots: dict[str, Any]) -> str:
@@ -200,7 +182,7 @@ async def booking_summary(slots: dict[str, Any]) -> str:
                 address=point.organisation.address if point else "",
                 when=slot_time(start),
                 topic=texts().topic(str(slots.get("booking_topic") or "")),
-                phone=mask(str(slots.get("booking_phone") or "")))
+                phone=mask_phone(str(slots.get("booking_phone") or "")))
 
 
 class ActionAskBookingConfirm(Action):
@@ -271,11 +253,10 @@ class ValidateBookingLookupForm(FormValidationAction):
 
     def validate_booking_last4(self, value: Any, dispatcher: CollectingDispatcher,
                                tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        match = FOUR_DIGITS.search(str(value).replace(" ", ""))
-        if match is None:
+        digits = last_four(str(value))
+        if digits is None:
             dispatcher.utter_message(text=text("booking.lookup.invalid_last4"))
-            return {"booking_last4": None}
-        return {"booking_last4": match.group(1)}
+        return {"booking_last4": digits}
 
 
 async def describe_lookup(found: Lookup) -> str:

@@ -7,7 +7,6 @@ outcome depends on), the result is the engine's, and the pre-application is a `c
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.common import mask_phone, mobile_number, reset_events, sender
 from actions.db import sessions
 from actions.texts import buttons as text_buttons
 from actions.texts import text
@@ -51,7 +51,6 @@ FORM_SLOTS = ("matter_type", "criminal_factors", "identity", "has_proof", "house
 SCREENING_SLOTS = ("matter_type", "criminal_factors", "identity", "has_proof", "household_size",
                    "household_income", "district")
 APPLICATION_SLOTS = ("applicant_phone", "application_consent")
-MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
 def today() -> date:
@@ -141,10 +140,6 @@ def render_result(result: ScreeningResult) -> str:
 
 def offers_application(result: ScreeningResult) -> bool:
     return result.outcome in (Outcome.LIKELY_ELIGIBLE, Outcome.NEEDS_STAFF_REVIEW)
-
-
-def reset_events(names: tuple[str, ...]) -> list[dict[str, Any]]:
-    return [SlotSet(name, None) for name in names]
 
 
 def forget_everything() -> list[dict[str, Any]]:
@@ -238,12 +233,10 @@ class ValidateLegalAidApplicationForm(FormValidationAction):
 
     def validate_applicant_phone(self, value: Any, dispatcher: CollectingDispatcher,
                                  tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        digits = re.sub(r"[\s\-—_]", "", str(value))
-        match = MOBILE.search(digits)
-        if match is None:
+        phone = mobile_number(str(value))
+        if phone is None:
             dispatcher.utter_message(text=text("legal_aid.invalid.applicant_phone"))
-            return {"applicant_phone": None}
-        return {"applicant_phone": match.group(0)}
+        return {"applicant_phone": phone}
 
 
 def application_summary(slots: dict[str, Any]) -> str:
@@ -255,7 +248,7 @@ def application_summary(slots: dict[str, Any]) -> str:
     if slots.get("district"):
         lines.append(text(f"{s}district", value=slots["district"]))
     phone = str(slots.get("applicant_phone") or "")
-    lines.append(text(f"{s}phone", value=phone[:3] + "****" + phone[-4:] if phone else ""))
+    lines.append(text(f"{s}phone", value=mask_phone(phone)))
     outcome = slots.get("legal_aid_outcome")
     if outcome:
         lines.append(text(f"{s}outcome", value=text(f"legal_aid.outcome_names.{outcome}")))
@@ -286,7 +279,7 @@ class ActionSubmitLegalAidApplication(Action):
             return reset
         slots = tracker.slots
         result = screen_slots(slots)
-        channel, _, external_id = tracker.sender_id.partition(":")
+        channel, external_id = sender(tracker)
         phone = str(slots["applicant_phone"])
         try:
             async with sessions().begin() as session:

@@ -7,7 +7,6 @@ hour the look-up is refused and the person is offered a person instead.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +15,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.common import last_four, sender
 from actions.db import sessions
 from actions.texts import buttons as text_buttons
 from actions.texts import text
@@ -27,7 +27,6 @@ from casedb.repositories import LegalAidApplicationRepository, VerificationFailu
 log = logging.getLogger(__name__)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-FOUR_DIGITS = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 
 class ValidateApplicationStatusForm(FormValidationAction):
@@ -43,11 +42,10 @@ class ValidateApplicationStatusForm(FormValidationAction):
 
     def validate_status_last4(self, value: Any, dispatcher: CollectingDispatcher,
                               tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        match = FOUR_DIGITS.search(str(value).replace(" ", ""))
-        if match is None:
+        digits = last_four(str(value))
+        if digits is None:
             dispatcher.utter_message(text=text("legal_aid.status.invalid_last4"))
-            return {"status_last4": None}
-        return {"status_last4": match.group(1)}
+        return {"status_last4": digits}
 
 
 def describe(application: LegalAidApplication) -> str:
@@ -65,7 +63,7 @@ class ActionApplicationStatus(Action):
                   domain: DomainDict) -> list[dict[str, Any]]:
         reference = str(tracker.get_slot("status_reference") or "")
         last4 = str(tracker.get_slot("status_last4") or "")
-        channel, _, external_id = tracker.sender_id.partition(":")
+        channel, external_id = sender(tracker)
         keys = (conversation_key(channel, external_id), reference_key(reference))
         now = utcnow()
         async with sessions().begin() as session:
