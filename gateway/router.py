@@ -49,12 +49,19 @@ class Router:
 
     async def handle(self, message: InboundMessage) -> Outcome:
         started = time.perf_counter()
+        dedup_key = f"{message.channel}:{message.message_id}"
         if message.message_id is not None and not await self._state.first_seen(
-                f"{message.channel}:{message.message_id}", self._dedup_ttl):
+                dedup_key, self._dedup_ttl):
             log.info("duplicate message channel=%s id=%s", message.channel, message.message_id)
             return Outcome(replies=(), duplicate=True)
 
-        conversation = await self._log_inbound(message)
+        try:
+            conversation = await self._log_inbound(message)
+        except Exception:
+            # Not stored: the platform's retry must not be taken for a duplicate.
+            if message.message_id is not None:
+                await self._state.forget(dedup_key)
+            raise
         if conversation is None:  # the database knew this platform message id already
             return Outcome(replies=(), duplicate=True)
 

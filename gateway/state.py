@@ -24,6 +24,10 @@ class StateStore(abc.ABC):
         """Mark `key` as seen for `ttl` seconds; True only for the first caller."""
 
     @abc.abstractmethod
+    async def forget(self, key: str) -> None:
+        """Undo `first_seen` (the message was not stored after all, so a retry must pass)."""
+
+    @abc.abstractmethod
     async def get_route(self, conversation: str) -> str | None:
         """The routing state of a conversation (None: with the bot)."""
 
@@ -63,6 +67,9 @@ class MemoryState(StateStore):
             return False
         self._seen[key] = now + ttl
         return True
+
+    async def forget(self, key: str) -> None:
+        self._seen.pop(key, None)
 
     async def get_route(self, conversation: str) -> str | None:
         return self._routes.get(conversation)
@@ -116,6 +123,9 @@ class RedisState(StateStore):
 
     async def first_seen(self, key: str, ttl: int) -> bool:
         return bool(await self._redis.set(self._key("dedup", key), "1", nx=True, ex=ttl))
+
+    async def forget(self, key: str) -> None:
+        await self._redis.delete(self._key("dedup", key))
 
     async def get_route(self, conversation: str) -> str | None:
         value = await self._redis.get(self._key("route", conversation))

@@ -67,3 +67,9 @@ async def test_redis_down_raises_on_ping() -> None:
     with pytest.raises(redis.exceptions.ConnectionError):
         await state.ping()
     await state.close()
+
+
+async def test_forget_undoes_first_seen(store: StateStore) -> None:
+    assert await store.first_seen("web:m9", ttl=60)
+    await store.forget("web:m9")
+    assert await store.first_seen("web:m9", ttl=60)
