@@ -22,7 +22,7 @@ import hmac
 import os
 import struct
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from xml.etree.ElementTree import ParseError
 
 import defusedxml.ElementTree as DefusedET  # type: ignore[import-untyped]
@@ -162,10 +162,11 @@ class WXBizMsgCrypt:
     token: str
     encoding_aes_key: str
     receive_id: str
+    # Decoded once, here: a malformed EncodingAESKey fails at start-up, not on the first webhook.
+    key: bytes = field(init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> bytes:
-        return aes_key(self.encoding_aes_key)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", aes_key(self.encoding_aes_key))
 
     def signature(self, timestamp: str, nonce: str, encrypt_text: str) -> str:
         return sha1_signature(self.token, timestamp, nonce, encrypt_text)

@@ -71,7 +71,6 @@ class WeChatChannel(PlatformChannel):
         if settings.encoding_aes_key:
             self.crypt = WXBizMsgCrypt(settings.token, settings.encoding_aes_key,
                                        settings.app_id)
-            self.crypt.key  # noqa: B018 - fail at startup on a malformed EncodingAESKey
 
     @property
     def measure(self) -> Measure:

@@ -111,7 +111,6 @@ class WeComChannel(PlatformChannel):
         super().__init__()
         self.settings = settings
         self.crypt = WXBizMsgCrypt(settings.token, settings.encoding_aes_key, settings.corp_id)
-        self.crypt.key  # noqa: B018 - fail at startup on a malformed EncodingAESKey
 
     @property
     def measure(self) -> Measure:

@@ -69,7 +69,6 @@ class WeComKfChannel(PlatformChannel):
         super().__init__()
         self.settings = settings
         self.crypt = WXBizMsgCrypt(settings.token, settings.encoding_aes_key, settings.corp_id)
-        self.crypt.key  # noqa: B018 - fail at startup on a malformed EncodingAESKey
         self._pending: dict[str, str] = {}  # open_kfid → latest event token, pull requested
         self._pulling: set[str] = set()
         self._turns = asyncio.Semaphore(MAX_CONCURRENT_TURNS)
