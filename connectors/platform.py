@@ -22,7 +22,15 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.base import Channel, InboundMessage, OutboundMessage
-from connectors.render import ChoiceMemory, Measure, chars, pick_choice, render, unsupported_reply
+from connectors.render import (
+    ChoiceMemory,
+    Measure,
+    chars,
+    pick_choice,
+    render,
+    unsupported_reply,
+    utf8_bytes,
+)
 from gateway.keys import db_key, http_key, router_key, settings_key, state_key
 from gateway.router import Router
 from gateway.state import StateStore
@@ -171,3 +179,26 @@ class PlatformChannel(Channel):
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+class WeixinChannel(PlatformChannel):
+    """WeCom, 微信客服 and 公众号: one callback path where GET verifies the URL and POST
+    delivers, and text limits that count UTF-8 bytes."""
+
+    path: ClassVar[str]
+
+    @property
+    def measure(self) -> Measure:
+        return utf8_bytes
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get(self.path, self.verify)
+        app.router.add_post(self.path, self.callback)
+
+    @abc.abstractmethod
+    async def verify(self, request: web.Request) -> web.Response:
+        """Answer the platform's URL verification."""
+
+    @abc.abstractmethod
+    async def callback(self, request: web.Request) -> web.Response:
+        """Verify, decrypt and dispatch a delivery; answer the platform at once."""

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from connectors.base import InboundMessage
-from connectors.platform import PlatformChannel
-from connectors.render import Measure, utf8_bytes
+from connectors.platform import WeixinChannel
 from connectors.wechat.api import DEFAULT_API_BASE, WeChatAPI
 from connectors.wechat.crypto import verify_plain
 from connectors.wecom.parse import Ignored, Text, Unsupported, parse_message
@@ -59,7 +58,8 @@ class WeChatSettings:
                    api_base=env.get("WECHAT_API_BASE", "").strip() or DEFAULT_API_BASE)
 
 
-class WeChatChannel(PlatformChannel):
+class WeChatChannel(WeixinChannel):
+    path = PATH
     name = "wechat"
     text_limit = TEXT_LIMIT_BYTES
     api: WeChatAPI
@@ -71,14 +71,6 @@ class WeChatChannel(PlatformChannel):
         if settings.encoding_aes_key:
             self.crypt = WXBizMsgCrypt(settings.token, settings.encoding_aes_key,
                                        settings.app_id)
-
-    @property
-    def measure(self) -> Measure:
-        return utf8_bytes
-
-    def add_routes(self, app: web.Application) -> None:
-        app.router.add_get(PATH, self.verify)
-        app.router.add_post(PATH, self.callback)
 
     async def on_bind(self) -> None:
         self.api = WeChatAPI(self._http, app_id=self.settings.app_id,

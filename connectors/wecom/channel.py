@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from connectors.base import InboundMessage
-from connectors.platform import PlatformChannel
-from connectors.render import Measure, utf8_bytes
+from connectors.platform import WeixinChannel
 from connectors.wecom.api import DEFAULT_API_BASE, WeComAPI
 from connectors.wecom.crypto import REPLAY_WINDOW_SECONDS, parse_envelope
 from connectors.wecom.parse import Ignored, Text, Unsupported, parse_message
@@ -102,7 +101,8 @@ class WeComSettings:
                    api_base=env.get("WECOM_API_BASE", "").strip() or DEFAULT_API_BASE)
 
 
-class WeComChannel(PlatformChannel):
+class WeComChannel(WeixinChannel):
+    path = PATH
     name = "wecom"
     text_limit = TEXT_LIMIT_BYTES
     api: WeComAPI
@@ -111,14 +111,6 @@ class WeComChannel(PlatformChannel):
         super().__init__()
         self.settings = settings
         self.crypt = WXBizMsgCrypt(settings.token, settings.encoding_aes_key, settings.corp_id)
-
-    @property
-    def measure(self) -> Measure:
-        return utf8_bytes
-
-    def add_routes(self, app: web.Application) -> None:
-        app.router.add_get(PATH, self.verify)
-        app.router.add_post(PATH, self.callback)
 
     async def on_bind(self) -> None:
         self.api = WeComAPI(self._http, corp_id=self.settings.corp_id,

@@ -19,8 +19,7 @@ from aiohttp import web
 
 from casedb.repositories import ChannelCursorRepository
 from connectors.base import InboundMessage
-from connectors.platform import PlatformChannel
-from connectors.render import Measure, utf8_bytes
+from connectors.platform import WeixinChannel
 from connectors.wecom.api import DEFAULT_API_BASE
 from connectors.wecom.channel import open_callback, url_verification
 from connectors.wecom.parse import Ignored, Text, Unsupported
@@ -59,7 +58,8 @@ class WeComKfSettings:
                    api_base=env.get("WECOM_KF_API_BASE", "").strip() or DEFAULT_API_BASE)
 
 
-class WeComKfChannel(PlatformChannel):
+class WeComKfChannel(WeixinChannel):
+    path = PATH
     name = CHANNEL
     text_limit = TEXT_LIMIT_BYTES
     max_messages = MAX_MESSAGES_PER_TURN
@@ -72,14 +72,6 @@ class WeComKfChannel(PlatformChannel):
         self._pending: dict[str, str] = {}  # open_kfid → latest event token, pull requested
         self._pulling: set[str] = set()
         self._turns = asyncio.Semaphore(MAX_CONCURRENT_TURNS)
-
-    @property
-    def measure(self) -> Measure:
-        return utf8_bytes
-
-    def add_routes(self, app: web.Application) -> None:
-        app.router.add_get(PATH, self.verify)
-        app.router.add_post(PATH, self.callback)
 
     async def on_bind(self) -> None:
         self.api = WeComKfAPI(self._http, corp_id=self.settings.corp_id,
