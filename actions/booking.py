@@ -34,6 +34,10 @@ DISTRICTS = ("天宁区", "钟楼区", "新北区", "武进区", "金坛区", "�
 FORM_SLOTS = ("booking_topic", "booking_district", "booking_when", "booking_slot",
               "booking_phone", "booking_confirm", "booking_point")
 LOOKUP_SLOTS = ("booking_code", "booking_last4", "booking_lookup_intent")
+MOVE_SLOTS = ("booking_code", "booking_last4", "booking_when", "booking_slot", "booking_confirm",
+              "booking_point")
+# Questions at which a new time is taken as a correction of the one already chosen.
+CORRECTABLE = ("booking_phone", "booking_confirm")
 
 
 def now() -> datetime:
@@ -73,20 +77,23 @@ async def find_point(svc: BookingService, code: str | None) -> ContactPoint | No
     return None
 
 
-async def offer(dispatcher: CollectingDispatcher, tracker: Tracker,
-                when: str) -> dict[str, Any]:
-    """Resolve the wish and meet it at the chosen contact point: the slot, or the choices."""
+async def offer(dispatcher: CollectingDispatcher, tracker: Tracker, when: str,
+                point_code: str | None = None) -> dict[str, Any]:
+    """Resolve the wish and meet it at the contact point (`point_code`, else the one chosen by
+    district and topic): the slot, or the nearest free ones as buttons."""
     wish = resolve(when, now())
     if isinstance(wish, Unresolved):
         dispatcher.utter_message(text=wish.question)
         return {"booking_when": None, "booking_slot": None}
     svc = service()
-    point = await pick_point(svc, tracker.get_slot("booking_district"),
-                             tracker.get_slot("booking_topic"))
-    if point is None:
-        dispatcher.utter_message(text=text("booking.no_points"))
-        return {"booking_when": None, "booking_slot": None}
-    code = point.organisation.code
+    if point_code is None:
+        point = await pick_point(svc, tracker.get_slot("booking_district"),
+                                 tracker.get_slot("booking_topic"))
+        if point is None:
+            dispatcher.utter_message(text=text("booking.no_points"))
+            return {"booking_when": None, "booking_slot": None}
+        point_code = point.organisation.code
+    code = point_code
     found = await svc.offer(code, wish)
     if found.slot is not None:
         return {"booking_when": when, "booking_point": code,
@@ -111,10 +118,10 @@ class ValidateBookingForm(FormValidationAction):
             entities = tracker.latest_message.get("entities") or []
             if any(e.get("entity") == "booking_slot" for e in entities):
                 return {}
-        elif tracker.get_slot("booking_when") is not None:
+        elif tracker.get_slot("booking_when") is not None and requested not in CORRECTABLE:
             return {}
         raw = (tracker.latest_message.get("text") or "").strip()
-        if not raw or raw.startswith("/"):
+        if not raw or raw.startswith("/") or mobile_number(raw) is not None:
             return {}
         found = resolve(raw, now())
         if isinstance(found, Unresolved) and (requested != "booking_slot" or found.problem in (
@@ -137,17 +144,23 @@ class ValidateBookingForm(FormValidationAction):
             dispatcher.utter_message(text=text("booking.invalid.district"))
             return {"booking_district": None}
         when = tracker.get_slot("booking_when")
-        # A time given before the district: offer now, unless its own validation will.
-        if when and tracker.get_slot("booking_slot") is None and \
-                "booking_when" not in tracker.slots_to_validate():
+        if not when or "booking_when" in tracker.slots_to_validate():
+            return {"booking_district": value}  # the time's own validation offers
+        chosen = tracker.get_slot("booking_slot")
+        point = await find_point(service(), tracker.get_slot("booking_point"))
+        # A time given before the district, or a district corrected after a slot was chosen
+        # elsewhere: offer for the same time in this district.
+        if chosen is None or point is None or point.organisation.district != value:
             tracker.slots["booking_district"] = value
-            return {"booking_district": value, **await offer(dispatcher, tracker, str(when))}
+            return {"booking_district": value, "booking_slot": None, "booking_confirm": None,
+                    **await offer(dispatcher, tracker, str(when))}
         return {"booking_district": value}
 
     async def validate_booking_when(self, value: Any, dispatcher: CollectingDispatcher,
                                     tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         if tracker.get_slot("booking_district") in DISTRICTS:
-            return await offer(dispatcher, tracker, str(value))
+            # A new time (also a correction at the phone or confirm question) is confirmed anew.
+            return {"booking_confirm": None, **await offer(dispatcher, tracker, str(value))}
         wish = resolve(str(value), now())
         if isinstance(wish, Unresolved):
             dispatcher.utter_message(text=wish.question)
@@ -169,8 +182,9 @@ class ValidateBookingForm(FormValidationAction):
     def validate_booking_phone(self, value: Any, dispatcher: CollectingDispatcher,
                                tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         phone = mobile_number(str(value))
-        if phone is None:
+        if phone is None and "booking_when" not in tracker.slots_to_validate():
             dispatcher.utter_message(text=text("booking.invalid.phone"))
+        # (with a corrected time instead of a number, the offer is the answer)
         return {"booking_phone": phone}
 
 
@@ -296,3 +310,111 @@ class ActionBookingLookup(Action):
         else:
             dispatcher.utter_message(text=await describe_lookup(found))
         return reset_events(LOOKUP_SLOTS)
+
+
+class ValidateBookingMoveForm(ValidateBookingForm):
+    """Moving a booking: its code and the phone's last 4 digits (checked at once, with the
+    look-up's failed-try limit), then a new time at the same contact point, then a confirm."""
+
+    def name(self) -> str:
+        return "validate_booking_move_form"
+
+    def validate_booking_code(self, value: Any, dispatcher: CollectingDispatcher,
+                              tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return ValidateBookingLookupForm().validate_booking_code(value, dispatcher, tracker,
+                                                                 domain)
+
+    async def validate_booking_last4(self, value: Any, dispatcher: CollectingDispatcher,
+                                     tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        digits = last_four(str(value))
+        if digits is None:
+            dispatcher.utter_message(text=text("booking.lookup.invalid_last4"))
+            return {"booking_last4": None}
+        code = str(tracker.get_slot("booking_code") or "")
+        channel, external_id = sender(tracker)
+        found = await service().check(code, digits, channel=channel, external_id=external_id)
+        stop = {"booking_code": None, "booking_last4": None, "booking_when": None,
+                "requested_slot": None}  # ends the form; the submit action then says nothing
+        if found.status is LookupStatus.LOCKED:
+            dispatcher.utter_message(text=text("booking.lookup.locked"),
+                                     buttons=text_buttons("booking.handoff_buttons"))
+            return stop
+        if found.status is LookupStatus.NOT_FOUND:
+            dispatcher.utter_message(text=text("booking.move.not_found"))
+            return {"booking_code": None, "booking_last4": None}
+        assert found.booking is not None
+        if found.status is LookupStatus.CANCELLED:
+            dispatcher.utter_message(text=text("booking.move.cancelled", code=code))
+            return stop
+        if found.booking.slot_start <= now():
+            dispatcher.utter_message(text=text("booking.move.past", code=code))
+            return stop
+        dispatcher.utter_message(text=text("booking.move.found",
+                                           booking=await describe_lookup(found)))
+        point = found.booking.contact_point_code
+        when = tracker.get_slot("booking_when")
+        if when:  # said in the first message: "把预约改到下周三上午"
+            tracker.slots["booking_point"] = point
+            return {"booking_last4": digits, "booking_point": point,
+                    **await offer(dispatcher, tracker, str(when), point)}
+        return {"booking_last4": digits, "booking_point": point}
+
+    async def validate_booking_when(self, value: Any, dispatcher: CollectingDispatcher,
+                                    tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        point = tracker.get_slot("booking_point")
+        if point and tracker.get_slot("booking_last4"):
+            return {"booking_confirm": None,
+                    **await offer(dispatcher, tracker, str(value), str(point))}
+        wish = resolve(str(value), now())
+        if isinstance(wish, Unresolved):
+            return {"booking_when": None}  # asked again once the booking is found
+        return {"booking_when": str(value)}
+
+
+class ActionAskBookingMoveConfirm(Action):
+    def name(self) -> str:
+        return "action_ask_booking_move_form_booking_confirm"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
+        point = await find_point(service(), tracker.get_slot("booking_point"))
+        start = datetime.fromisoformat(str(tracker.get_slot("booking_slot")))
+        dispatcher.utter_message(
+            text=text("booking.move.confirm", code=tracker.get_slot("booking_code"),
+                      when=slot_time(start),
+                      point=point.organisation.name if point else tracker.get_slot(
+                          "booking_point")),
+            buttons=text_buttons("booking.move.confirm_buttons"))
+        return []
+
+
+class ActionSubmitBookingMove(Action):
+    def name(self) -> str:
+        return "action_submit_booking_move"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
+        code = tracker.get_slot("booking_code")
+        if not code:  # the form was ended by its validation, which has said why
+            return reset_events(MOVE_SLOTS)
+        if not tracker.get_slot("booking_confirm"):
+            dispatcher.utter_message(text=text("booking.move.kept", code=code))
+            return reset_events(MOVE_SLOTS)
+        channel, external_id = sender(tracker)
+        found, result = await service().move(
+            str(code), str(tracker.get_slot("booking_last4") or ""),
+            datetime.fromisoformat(str(tracker.get_slot("booking_slot"))),
+            channel=channel, external_id=external_id)
+        if result is None:  # cancelled or locked in the meantime
+            dispatcher.utter_message(text=text("booking.move.failed", code=code))
+            return reset_events(MOVE_SLOTS)
+        if result.booking is None:
+            dispatcher.utter_message(text=text("booking.taken"))
+            return [SlotSet("booking_slot", None), SlotSet("booking_confirm", None),
+                    FollowupAction("booking_move_form")]
+        booking, point = result.booking, found.point
+        dispatcher.utter_message(text=text(
+            "booking.move.moved", code=booking.code, when=slot_time(booking.slot_start),
+            point=point.organisation.name if point else booking.contact_point_code,
+            address=point.organisation.address if point else ""))
+        return reset_events(MOVE_SLOTS)

@@ -13,10 +13,13 @@ from actions import booking
 from actions import db as actions_db
 from actions.booking import (
     ActionAskBookingConfirm,
+    ActionAskBookingMoveConfirm,
     ActionBookingLookup,
     ActionSubmitBooking,
+    ActionSubmitBookingMove,
     ValidateBookingForm,
     ValidateBookingLookupForm,
+    ValidateBookingMoveForm,
 )
 from casedb.lookups import MAX_FAILED_TRIES
 from domain.booking import SHANGHAI
@@ -91,7 +94,7 @@ async def test_a_free_exact_time_is_taken(sample: None) -> None:
     result = await ValidateBookingForm().validate_booking_when(
         "明天下午两点", dispatcher, make_tracker("明天下午两点", "inform", slots=FORM), {})
     assert result == {"booking_when": "明天下午两点", "booking_point": POINT,
-                      "booking_slot": SLOT}
+                      "booking_slot": SLOT, "booking_confirm": None}
     assert dispatcher.messages == []
 
 
@@ -196,3 +199,130 @@ async def test_too_many_wrong_tries_lock_the_look_up(sample: None) -> None:
     locked = await look_up("YY-7K3M9QXA", "5678", "cancel")
     assert "失败次数过多" in texts_of(locked)
     assert locked.messages[0]["buttons"] == [{"title": "转人工", "payload": "/request_human"}]
+
+
+def slot_events(**slots: Any) -> list[dict[str, Any]]:
+    """The events of one user turn that set `slots` (what `slots_to_validate` reads)."""
+    return [{"event": "user", "text": "", "parse_data": {}},
+            *({"event": "slot", "name": name, "value": value} for name, value in slots.items())]
+
+
+async def test_a_time_corrected_at_the_phone_question_is_offered_anew(sample: None) -> None:
+    form, dispatcher = ValidateBookingForm(), CollectingDispatcher()
+    chosen = {**FORM, "booking_when": "明天下午两点", "booking_point": POINT,
+              "booking_slot": SLOT}
+    for requested in ("booking_phone", "booking_confirm"):
+        tracker = make_tracker("不对,改成下周一上午十点", "inform",
+                               slots={**chosen, "requested_slot": requested})
+        assert await form.extract_booking_when(dispatcher, tracker, {}) == {
+            "booking_when": "不对,改成下周一上午十点"}
+    # A phone number is an answer, not a time; nor is a plain yes.
+    for said, intent in (("13912345678", "inform"), ("好的", "affirm")):
+        tracker = make_tracker(said, intent, slots={**chosen, "requested_slot": "booking_phone"})
+        assert await form.extract_booking_when(dispatcher, tracker, {}) == {}
+    # The corrected time is offered at the same contact point and must be confirmed again.
+    tracker = make_tracker("不对,改成下周一上午十点", "inform",
+                           slots={**chosen, "booking_confirm": False})
+    result = await form.validate_booking_when("不对,改成下周一上午十点", dispatcher, tracker, {})
+    assert result["booking_slot"] == "2026-09-28T10:00:00+08:00"
+    assert result["booking_confirm"] is None
+    # The text also reached the phone question: no "wrong number" complaint then.
+    tracker = make_tracker("不对,改成下周一上午十点", "inform",
+                           events=slot_events(booking_when="不对,改成下周一上午十点",
+                                              booking_phone="不对,改成下周一上午十点"))
+    assert form.validate_booking_phone("不对,改成下周一上午十点", dispatcher, tracker, {}) == {
+        "booking_phone": None}
+    assert dispatcher.messages == []
+
+
+async def test_a_district_corrected_after_the_slot_offers_there(sample: None) -> None:
+    dispatcher = CollectingDispatcher()
+    chosen = {**FORM, "booking_when": "明天下午两点", "booking_point": POINT,
+              "booking_slot": SLOT}
+    tracker = make_tracker("换到天宁区吧", "inform",
+                           slots={**chosen, "booking_district": "天宁区"})
+    result = await ValidateBookingForm().validate_booking_district(
+        "天宁区", dispatcher, tracker, {})
+    assert result["booking_district"] == "天宁区"
+    assert result["booking_point"] == "CP-TN-KC" and result["booking_slot"] == SLOT
+    # The same district again keeps the chosen slot.
+    tracker = make_tracker("武进区", "inform", slots=chosen)
+    assert await ValidateBookingForm().validate_booking_district(
+        "武进区", dispatcher, tracker, {}) == {"booking_district": "武进区"}
+
+
+async def move_form_step(slot: str, value: str, slots: dict[str, Any],
+                         who: str = "test") -> tuple[dict[str, Any], str]:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(value, "inform", slots=slots)
+    tracker.sender_id = f"web:{who}"
+    form = ValidateBookingMoveForm()
+    validate = getattr(form, f"validate_{slot}")
+    result = validate(value, dispatcher, tracker, {})
+    if not isinstance(result, dict):
+        result = await result
+    return result, texts_of(dispatcher)
+
+
+async def book_one() -> str:
+    said, _ = await submit(filled(booking_confirm=True))
+    return next(word for word in said.replace(":", " ").split() if word.startswith("YY-"))
+
+
+async def test_a_booking_is_moved_after_its_code_is_checked(sample: None) -> None:
+    code = await book_one()
+    result, said = await move_form_step("booking_code", f"编号{code.lower()}", {})
+    assert result == {"booking_code": code}
+    result, said = await move_form_step("booking_last4", "0000", {"booking_code": code})
+    assert result == {"booking_code": None, "booking_last4": None} and "再输入一次" in said
+    result, said = await move_form_step("booking_last4", "5678", {"booking_code": code})
+    assert result == {"booking_last4": "5678", "booking_point": POINT}
+    assert "找到了您的预约" in said and "9月24日(周四)14:00" in said
+    moving = {"booking_code": code, "booking_last4": "5678", "booking_point": POINT}
+    result, said = await move_form_step("booking_when", "下周一上午十点", moving)
+    new_slot = "2026-09-28T10:00:00+08:00"
+    assert result["booking_slot"] == new_slot and said == ""
+
+    moving.update(booking_when="下周一上午十点", booking_slot=new_slot)
+    dispatcher = CollectingDispatcher()
+    await ActionAskBookingMoveConfirm().run(dispatcher, make_tracker(slots=moving), {})
+    assert f"把预约 {code} 改到 9月28日(周一)10:00" in texts_of(dispatcher)
+
+    dispatcher = CollectingDispatcher()
+    events = await ActionSubmitBookingMove().run(
+        dispatcher, make_tracker(slots={**moving, "booking_confirm": True}), {})
+    assert "改约成功" in texts_of(dispatcher) and "9月28日(周一)10:00" in texts_of(dispatcher)
+    assert all(e["value"] is None for e in events)
+    assert "9月28日(周一)10:00" in texts_of(await look_up(code, "5678", "check"))
+
+    dispatcher = CollectingDispatcher()
+    await ActionSubmitBookingMove().run(
+        dispatcher, make_tracker(slots={**moving, "booking_confirm": False}), {})
+    assert "保持原来的时间不变" in texts_of(dispatcher)
+
+
+async def test_a_move_to_a_full_slot_offers_others(sample: None) -> None:
+    code = await book_one()
+    for phone in ("13900000001", "13900000002"):  # capacity 2 at 9月28日 10:00
+        said, _ = await submit(filled(booking_confirm=True, booking_phone=phone,
+                                      booking_slot="2026-09-28T10:00:00+08:00"))
+        assert "YY-" in said
+    moving = {"booking_code": code, "booking_last4": "5678", "booking_point": POINT}
+    result, said = await move_form_step("booking_when", "下周一上午十点", moving)
+    assert result["booking_slot"] is None and "约满" in said
+
+
+async def test_a_cancelled_or_locked_booking_ends_the_move(sample: None) -> None:
+    code = await book_one()
+    assert "已为您取消" in texts_of(await look_up(code, "5678", "cancel"))
+    result, said = await move_form_step("booking_last4", "5678", {"booking_code": code})
+    assert result["requested_slot"] is None and result["booking_code"] is None
+    assert "已经取消,不能改约" in said
+    for _ in range(MAX_FAILED_TRIES):
+        await move_form_step("booking_last4", "0000", {"booking_code": code}, who="locked")
+    result, said = await move_form_step("booking_last4", "5678", {"booking_code": code},
+                                        who="locked")
+    assert result["requested_slot"] is None and "失败次数过多" in said
+    dispatcher = CollectingDispatcher()
+    events = await ActionSubmitBookingMove().run(dispatcher, make_tracker(slots=result), {})
+    assert dispatcher.messages == [] and all(e["value"] is None for e in events)
