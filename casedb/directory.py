@@ -9,6 +9,14 @@ separated by `;`, `、` or `,`, or a YAML list), `hours` (weekly opening hours, 
 `mon-fri 09:00-12:00,13:30-17:00; sat 09:00-11:30` or `周一至周五 09:00-12:00`),
 `slot_minutes` and `capacity` (people per slot). Either all four of topics, hours, slot_minutes
 and capacity are given or none (a contact point that is listed but not bookable).
+
+Notary offices (kind `notary_office`) found by the notary finder carry `notary_hours` (as
+`hours` above), `notary_matters` (matter codes of domain/notary/data/matters.yaml) and
+optionally `notary_areas` (districts served besides its own), `appointment_url` and
+`languages` (translations for documents used abroad). The matters' terms come from the YAML
+file's top-level `notary_matters` catalog (code, documents, fee, days, in_person,
+for_use_abroad; see `domain.notary.check_terms`), so a CSV file lists notary offices without
+finder details. Each office's terms are stored with it and replaced with it.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ from casedb.models import (
     ContactPoint,
     ContactPointHours,
     ContactPointTopic,
+    NotaryOffice,
+    NotaryOfficeMatter,
     Organisation,
     OrganisationKind,
 )
@@ -35,16 +45,20 @@ from domain.booking.slots import (
     MAX_SLOT_MINUTES,
     HoursError,
     Period,
+    format_hours,
     parse_hours,
 )
 from domain.booking.texts import texts
+from domain.notary.catalog import Terms, check_terms
 
 DATA = Path(__file__).parent / "data"
 SAMPLE_DIRECTORY = Path(__file__).parent / "sample" / "directory.yaml"
 REQUIRED = ("code", "kind", "name", "district", "address")
 BOOKING_REQUIRED = ("topics", "hours", "slot_minutes", "capacity")
 BOOKING_FIELDS = ("park", *BOOKING_REQUIRED)
-OPTIONAL = ("phone", *BOOKING_FIELDS)
+NOTARY_REQUIRED = ("notary_hours", "notary_matters")
+NOTARY_FIELDS = (*NOTARY_REQUIRED, "notary_areas", "appointment_url", "languages")
+OPTIONAL = ("phone", *BOOKING_FIELDS, *NOTARY_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -98,10 +112,11 @@ def parse_directory(path: Path) -> tuple[list[Organisation], list[RowError]]:
         rows, meta = _yaml_rows(text)
     else:
         raise DirectoryFileError([RowError(0, f"unsupported file type {path.suffix!r}")])
+    catalog, catalog_errors = _notary_catalog(text) if meta.get("notary_matters") else ({}, [])
     is_sample = bool(meta.get("sample", False))
     source = str(meta.get("source") or path.name)
     organisations: list[Organisation] = []
-    errors: list[RowError] = []
+    errors: list[RowError] = list(catalog_errors)
     seen: dict[str, int] = {}
     for line, row in rows:
         problems = _validate(row)
@@ -111,6 +126,8 @@ def parse_directory(path: Path) -> tuple[list[Organisation], list[RowError]]:
         seen.setdefault(code, line)
         details, booking_problems = _booking_details(row)
         problems.extend(booking_problems)
+        notary, notary_problems = _notary_details(row, catalog)
+        problems.extend(notary_problems)
         if problems:
             errors.extend(RowError(line, p) for p in problems)
             continue
@@ -126,6 +143,8 @@ def parse_directory(path: Path) -> tuple[list[Organisation], list[RowError]]:
         )
         if details is not None:
             details.organisation = organisation
+        if notary is not None:
+            notary.organisation = organisation
         organisations.append(organisation)
     if not rows:
         errors.append(RowError(0, "no organisations in file"))
@@ -191,6 +210,80 @@ def _booking_details(row: dict[str, Any]) -> tuple[ContactPoint | None, list[str
         hours=[ContactPointHours(weekday=p.weekday, opens=p.opens, closes=p.closes)
                for p in periods],
     ), []
+
+
+def notary_office_details(organisation: Organisation) -> NotaryOffice | None:
+    """The notary finder details attached to a parsed organisation (see `NotaryOffice`)."""
+    details = getattr(organisation, "notary_office", None)
+    return details if isinstance(details, NotaryOffice) else None
+
+
+def _items(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else re.split(r"[;；、,，]", str(value))
+    return [str(i).strip() for i in items if str(i).strip()]
+
+
+def _notary_catalog(text: str) -> tuple[dict[str, Terms], list[RowError]]:
+    """The YAML file's `notary_matters` catalog (its entries' problems by line)."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    data = yaml.safe_load(text)
+    assert isinstance(root, yaml.MappingNode)
+    node = next(v for k, v in root.value if k.value == "notary_matters")
+    items = data["notary_matters"]
+    if not isinstance(items, list) or not isinstance(node, yaml.SequenceNode):
+        return {}, [RowError(node.start_mark.line + 1, "notary_matters: expected a list")]
+    catalog: dict[str, Terms] = {}
+    errors: list[RowError] = []
+    for item_node, item in zip(node.value, items, strict=True):
+        line = item_node.start_mark.line + 1
+        terms, problems = check_terms(item if isinstance(item, dict) else {})
+        if terms is not None and terms.matter in catalog:
+            problems = [f"duplicate notary matter {terms.matter!r}"]
+        errors.extend(RowError(line, f"notary_matters: {p}") for p in problems)
+        if terms is not None and not problems:
+            catalog[terms.matter] = terms
+    return catalog, errors
+
+
+def _notary_details(row: dict[str, Any],
+                    catalog: dict[str, Terms]) -> tuple[NotaryOffice | None, list[str]]:
+    """The notary finder details of a row (None if it has none) and their problems."""
+    given = [f for f in NOTARY_FIELDS if _present(row.get(f))]
+    if not given:
+        return None, []
+    if row.get("kind") != OrganisationKind.NOTARY_OFFICE.value:
+        return None, [f"{', '.join(given)}: only for kind notary_office"]
+    problems = [f"missing {f} (a notary office in the finder needs notary_hours and "
+                f"notary_matters)" for f in NOTARY_REQUIRED if f not in given]
+    if problems:
+        return None, problems
+    hours = ""
+    try:
+        hours = format_hours(parse_hours(str(row["notary_hours"])))
+    except HoursError as exc:
+        problems.append(f"notary_hours: {exc}")
+    matters: list[NotaryOfficeMatter] = []
+    for code in _items(row["notary_matters"]):
+        terms = catalog.get(code)
+        if terms is None:
+            problems.append(f"notary matter {code!r} is not in the file's notary_matters")
+        elif code not in {m.matter for m in matters}:
+            matters.append(NotaryOfficeMatter(
+                matter=code, documents=list(terms.documents), fee=terms.fee, days=terms.days,
+                in_person=terms.in_person, for_use_abroad=terms.for_use_abroad))
+    areas: list[str] = []
+    for area in _items(row.get("notary_areas") or []):
+        if area not in districts():
+            problems.append(f"notary_areas: unknown district {area!r}")
+        elif districts()[area] not in areas:
+            areas.append(districts()[area])
+    url = str(row.get("appointment_url") or "").strip() or None
+    if url is not None and not url.startswith(("https://", "http://")):
+        problems.append(f"appointment_url {url!r} is not a web address")
+    if problems:
+        return None, problems
+    return NotaryOffice(hours=hours, areas=areas, appointment_url=url,
+                        languages=_items(row.get("languages") or []), matters=matters), []
 
 
 def _bounded_int(value: Any, low: int, high: int, name: str, problems: list[str]) -> int | None:
