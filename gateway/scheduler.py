@@ -23,6 +23,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from casedb import retention
 from casedb.models import Booking, Organisation, utcnow
 from casedb.repositories import BookingRepository
 from domain.booking.calendar import WorkCalendar, default_calendar
@@ -118,3 +119,17 @@ class ReminderScheduler:
                 log.exception("reminder run failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.interval_s)
+
+
+async def run_retention_forever(sessions: async_sessionmaker[AsyncSession], *, days: int,
+                                interval_s: float, stop: asyncio.Event) -> None:
+    """Delete message logs older than `days` (open cases kept, `casedb.retention`) every
+    `interval_s` until `stop` is set. Several gateways may run it: deleting twice is harmless."""
+    while not stop.is_set():
+        try:
+            async with sessions.begin() as session:
+                await retention.purge(session, days=days)
+        except Exception as exc:  # the database is down: next round
+            log.warning("retention run failed: %s: %s", type(exc).__name__, exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval_s)

@@ -20,7 +20,6 @@ from connectors.dingtalk.api import DEFAULT_API_BASE, DingTalkAPI
 from connectors.dingtalk.crypto import verify_robot_request
 from connectors.dingtalk.parse import GROUP_PREFIX, USER_PREFIX, parse_body
 from connectors.platform import PlatformChannel
-from connectors.wecom.parse import Ignored, Text, Unsupported
 from connectors.wxcrypt import CryptoError
 
 log = logging.getLogger("connectors.dingtalk")
@@ -77,17 +76,13 @@ class DingTalkChannel(PlatformChannel):
             return web.json_response({"error": "forbidden"}, status=403)
         try:
             body = json.loads(await request.read())
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # deep nesting: not JSON to us
             return web.json_response({"error": "bad_json"}, status=400)
         if not isinstance(body, dict):
             return web.json_response({"error": "bad_json"}, status=400)
         parsed = parse_body(body)
-        if isinstance(parsed, Text):
-            self.dispatch(parsed.message)
-        elif isinstance(parsed, Unsupported):
-            self.dispatch_unsupported(parsed.message, parsed.kind)
-        elif isinstance(parsed, Ignored):
-            log.info("dingtalk: ignored message: %s", parsed.reason)
+        if (retry := await self.receive(parsed)) is not None:  # stored before we answer
+            return retry
         return web.json_response({})  # received; the answer follows through the OpenAPI
 
     async def send_texts(self, conversation_id: str, texts: Sequence[str],

@@ -22,7 +22,6 @@ from connectors.feishu.api import DEFAULT_API_BASE, FeishuAPI
 from connectors.feishu.crypto import REPLAY_WINDOW_SECONDS, decrypt, verify_signature
 from connectors.feishu.parse import CHANNEL, parse_event
 from connectors.platform import PlatformChannel
-from connectors.wecom.parse import Ignored, Text, Unsupported
 from connectors.wxcrypt import CryptoError, DecryptError, check_timestamp
 
 log = logging.getLogger("connectors.feishu")
@@ -93,7 +92,7 @@ class FeishuChannel(PlatformChannel):
             if not isinstance(encrypted, str):
                 return _error(400, "encrypted_body_expected")
             event: Any = json.loads(decrypt(self.settings.encrypt_key, encrypted))
-        except (UnicodeDecodeError, ValueError, DecryptError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError, DecryptError) as exc:
             log.warning("feishu: bad request: %s", exc)
             return _error(400, "bad_request")
         if not isinstance(event, dict):
@@ -115,12 +114,8 @@ class FeishuChannel(PlatformChannel):
             return _error(403, "forbidden")
 
         parsed = parse_event(event)
-        if isinstance(parsed, Text):
-            self.dispatch(parsed.message)
-        elif isinstance(parsed, Unsupported):
-            self.dispatch_unsupported(parsed.message, parsed.kind)
-        elif isinstance(parsed, Ignored):
-            log.debug("feishu: ignored event: %s", parsed.reason)
+        if (retry := await self.receive(parsed)) is not None:  # stored before we answer
+            return retry
         return web.json_response({})  # received within 3 s; the reply follows
 
     async def send_texts(self, conversation_id: str, texts: Sequence[str],

@@ -9,11 +9,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
+from redis.exceptions import RedisError
 
 from connectors.base import Channel, InboundMessage, OutboundMessage
+from connectors.platform import RETRY_AFTER_SECONDS, clean_text
 from connectors.web.tokens import InvalidToken, SessionTokens
-from gateway.keys import router_key, state_key
+from gateway.keys import ratelimit_key, router_key, settings_key, state_key
+from gateway.ratelimit import Limits, RateLimiter
+from gateway.replies import reply
 from gateway.router import Router
 from gateway.state import StateStore
 
@@ -21,6 +25,7 @@ log = logging.getLogger("connectors.web")
 
 STATIC = Path(__file__).parent / "static"
 MAX_CLIENT_MESSAGE_ID = 64
+MAX_WS_MESSAGE_BYTES = 4096  # the client never sends anything that matters on the socket
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
@@ -32,6 +37,8 @@ class WebChannel(Channel):
 
     _router: Router
     _state: StateStore
+    _limiter: RateLimiter
+    _limits: Limits
 
     def __init__(self, tokens: SessionTokens, max_text_chars: int = 2000) -> None:
         self._tokens = tokens
@@ -47,6 +54,25 @@ class WebChannel(Channel):
     async def _bind(self, app: web.Application) -> None:
         self._router = app[router_key]
         self._state = app[state_key]
+        self._limiter = app[ratelimit_key]
+        settings = app[settings_key]
+        self._limits = Limits(per_sender=settings.rate_limit_sender,
+                              per_ip=settings.rate_limit_ip)
+
+    async def _over_limit(self, request: web.Request,
+                          session_id: str | None = None) -> web.Response | None:
+        """429 with a polite Chinese reply when this IP (or session) sends too fast."""
+        allowed = await self._limiter.allow(f"ip:{request.remote}", self._limits.per_ip)
+        if allowed and session_id is not None:
+            allowed = await self._limiter.allow(f"web:{session_id}", self._limits.per_sender)
+        if allowed:
+            return None
+        log.info("web: rate limited")
+        text = reply("rate_limited")
+        return web.json_response(
+            {"error": "rate_limited", "message": text, "messages": [{"text": text}]},
+            status=429, headers={"Retry-After": "60"},
+            dumps=lambda d: json.dumps(d, ensure_ascii=False))
 
     @staticmethod
     def topic(session_id: str) -> str:
@@ -61,6 +87,8 @@ class WebChannel(Channel):
                                 headers={"Content-Type": "text/html; charset=utf-8"})
 
     async def create_session(self, request: web.Request) -> web.Response:
+        if (limited := await self._over_limit(request)) is not None:
+            return limited
         session_id, token = self._tokens.issue()
         return web.json_response({"session_id": session_id, "token": token}, status=201)
 
@@ -77,13 +105,15 @@ class WebChannel(Channel):
         session_id = self._session_from_header(request)
         if session_id is None:
             return _error(401, "unauthorized", "missing, invalid or expired session token")
+        if (limited := await self._over_limit(request, session_id)) is not None:
+            return limited
         try:
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return _error(413, "too_large", "request body too large")
         try:
             body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: deep nesting
             return _error(400, "bad_json", "body must be a UTF-8 JSON object")
         parsed = self._parse_body(body)
         if isinstance(parsed, web.Response):
@@ -95,7 +125,14 @@ class WebChannel(Channel):
             text=text, payload=payload,
             metadata={"channel": self.name, "user_agent": request.headers.get("User-Agent", "")},
         )
-        outcome = await self._router.handle(message)
+        try:
+            outcome = await self._router.handle(message)
+        except Exception as exc:  # not stored (the database is down): the client should retry
+            log.error("web: message not stored: %s: %s", type(exc).__name__, exc)
+            return web.json_response(
+                {"error": "unavailable", "message": reply("store_unavailable")}, status=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                dumps=lambda d: json.dumps(d, ensure_ascii=False))
         result: dict[str, Any] = {"messages": [m.to_json() for m in outcome.replies]}
         if outcome.duplicate:
             result["duplicate"] = True
@@ -113,30 +150,35 @@ class WebChannel(Channel):
         if payload is not None:
             if not isinstance(payload, str) or not payload.startswith("/") or len(payload) > 500:
                 return _error(400, "bad_payload", "payload must be a string starting with '/'")
-            return (text if isinstance(text, str) else None), payload, client_id
-        if not isinstance(text, str) or not text.strip():
+            return (clean_text(text) if isinstance(text, str) else None), clean_text(payload), \
+                client_id
+        if not isinstance(text, str) or not (text := clean_text(text)):
             return _error(400, "empty_text", "text must be a non-empty string")
         if len(text) > self._max_text_chars:
             return _error(413, "text_too_long",
                           f"text must be at most {self._max_text_chars} characters")
-        return text.strip(), None, client_id
+        return text, None, client_id
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
         try:
             session_id = self._tokens.verify(request.query.get("token", ""))
         except InvalidToken:
             return _error(401, "unauthorized", "missing, invalid or expired session token")
-        ws = web.WebSocketResponse(heartbeat=30)
+        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_WS_MESSAGE_BYTES)
         await ws.prepare(request)
-        async with self._state.subscribe(self.topic(session_id)) as messages:
-            forward = asyncio.create_task(self._forward(messages, ws))
-            try:
-                async for msg in ws:  # the client only keeps the socket open
-                    if msg.type == WSMsgType.ERROR:
-                        break
-            finally:
-                forward.cancel()
-                await asyncio.gather(forward, return_exceptions=True)
+        try:
+            async with self._state.subscribe(self.topic(session_id)) as messages:
+                forward = asyncio.create_task(self._forward(messages, ws))
+                try:
+                    async for msg in ws:  # the client only keeps the socket open
+                        if msg.type == WSMsgType.ERROR:
+                            break
+                finally:
+                    forward.cancel()
+                    await asyncio.gather(forward, return_exceptions=True)
+        except RedisError as exc:  # live updates pause; the page reconnects (index.html)
+            log.warning("web: live updates unavailable: %s", exc)
+            await ws.close(code=WSCloseCode.TRY_AGAIN_LATER)
         return ws
 
     @staticmethod

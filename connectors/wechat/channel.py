@@ -18,7 +18,7 @@ from connectors.base import InboundMessage
 from connectors.platform import WeixinChannel
 from connectors.wechat.api import DEFAULT_API_BASE, WeChatAPI
 from connectors.wechat.crypto import verify_plain
-from connectors.wecom.parse import Ignored, Text, Unsupported, parse_message
+from connectors.wecom.parse import parse_message
 from connectors.wxcrypt import (
     CryptoError,
     DecryptError,
@@ -110,12 +110,8 @@ class WeChatChannel(WeixinChannel):
             log.warning("wechat: rejected callback: %s", exc)
             return _plain(403, "forbidden")
         parsed = parse_message(fields, self.name)
-        if isinstance(parsed, Text):
-            self.dispatch(parsed.message)
-        elif isinstance(parsed, Unsupported):
-            self.dispatch_unsupported(parsed.message, parsed.kind)
-        elif isinstance(parsed, Ignored):
-            log.debug("wechat: ignored callback: %s", parsed.reason)
+        if (retry := await self.receive(parsed)) is not None:  # stored before we answer
+            return retry
         # "success" (or an empty body): WeChat shows nothing and does not retry.
         return _plain(200, "success")
 

@@ -17,7 +17,7 @@ from connectors.base import InboundMessage
 from connectors.platform import WeixinChannel
 from connectors.wecom.api import DEFAULT_API_BASE, WeComAPI
 from connectors.wecom.crypto import REPLAY_WINDOW_SECONDS, parse_envelope
-from connectors.wecom.parse import Ignored, Text, Unsupported, parse_message
+from connectors.wecom.parse import parse_message
 from connectors.wxcrypt import (
     CryptoError,
     DecryptError,
@@ -124,12 +124,8 @@ class WeComChannel(WeixinChannel):
         if isinstance(fields, web.Response):
             return fields
         parsed = parse_message(fields, self.name)
-        if isinstance(parsed, Text):
-            self.dispatch(parsed.message)
-        elif isinstance(parsed, Unsupported):
-            self.dispatch_unsupported(parsed.message, parsed.kind)
-        elif isinstance(parsed, Ignored):
-            log.debug("wecom: ignored callback: %s", parsed.reason)
+        if (retry := await self.receive(parsed)) is not None:  # stored before we answer
+            return retry
         return _plain(200, "")  # received; the answer follows through message/send
 
     async def send_texts(self, conversation_id: str, texts: Sequence[str],

@@ -143,9 +143,13 @@ class WeComKfChannel(WeixinChannel):
         # Tasks start in order, and each conversation's lock is FIFO: one customer's messages
         # are answered in the order they were sent, different customers concurrently.
         results = await asyncio.gather(*(one(item) for item in items), return_exceptions=True)
+        failed = 0
         for item, result in zip(items, results, strict=True):
             if isinstance(result, Exception):
+                failed += 1
                 log.error("wecom_kf: message %s failed: %r", item.get("msgid"), result)
+        if failed:  # the cursor is our acknowledgement: keep it, the next pull reads them again
+            raise RuntimeError(f"{failed} message(s) of the page not stored or answered")
 
     async def send_texts(self, conversation_id: str, texts: Sequence[str],
                          inbound: InboundMessage | None) -> None:

@@ -32,7 +32,7 @@ async def test_a_message_goes_to_rasa_and_both_sides_are_logged(
     fake_rasa.replies = lambda body: [
         {"recipient_id": body["sender"], "text": "您好!请问需要什么帮助?",
          "buttons": [{"title": "法律援助", "payload": "/legal_aid_eligibility"}]},
-        {"recipient_id": body["sender"], "custom": {"handoff": {"team": "legal_aid"}}},
+        {"recipient_id": body["sender"], "custom": {"link": {"url": "https://example.org/guide"}}},
     ]
     client = await gateway(database)
     session_id, auth = await new_session(client)
@@ -43,17 +43,18 @@ async def test_a_message_goes_to_rasa_and_both_sides_are_logged(
     assert await resp.json() == {"messages": [
         {"text": "您好!请问需要什么帮助?",
          "buttons": [{"title": "法律援助", "payload": "/legal_aid_eligibility"}]},
-        {"custom": {"handoff": {"team": "legal_aid"}}},
+        {"custom": {"link": {"url": "https://example.org/guide"}}},
     ]}
     assert fake_rasa.received == [{"sender": f"web:{session_id}", "message": "你好",
                                    "input_channel": "web",
                                    "metadata": {"channel": "web", "user_agent": resp.request_info
-                                                .headers.get("User-Agent", "")}}]
+                                                .headers.get("User-Agent", ""),
+                                                "turn_id": resp.headers["X-Turn-Id"]}}]
     assert await log_rows(database) == [
         (Direction.INBOUND, "你好", None),
         (Direction.OUTBOUND, "您好!请问需要什么帮助?",
          {"buttons": [{"title": "法律援助", "payload": "/legal_aid_eligibility"}]}),
-        (Direction.OUTBOUND, None, {"custom": {"handoff": {"team": "legal_aid"}}}),
+        (Direction.OUTBOUND, None, {"custom": {"link": {"url": "https://example.org/guide"}}}),
     ]
 
 

@@ -107,6 +107,8 @@ async def test_a_text_message_gets_exactly_one_reply(
     client = await start_gateway(aiohttp_client, database, fake_rasa, channel)
     assert await post_text(client, "zhangsan", "你好", "1001") == 200
     await channel.drain()
+    turn_id = fake_rasa.received[0]["metadata"].pop("turn_id")  # follows the turn in the logs
+    assert len(turn_id) == 16 and int(turn_id, 16) >= 0
     assert fake_rasa.received == [{"sender": "wecom:zhangsan", "message": "你好",
                                    "input_channel": "wecom",
                                    "metadata": {"channel": "wecom"}}]
