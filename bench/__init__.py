@@ -1,0 +1,1 @@
+"""`make bench`: the load benchmark (see bench/__main__.py)."""
