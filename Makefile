@@ -7,6 +7,10 @@ VENV := .venv
 RASA_VENV := .venv-rasa
 RASA := $(RASA_VENV)/bin/rasa
 MODEL := models/current.tar.gz
+# Rasa's telemetry and error reporting would call out to segment.io and sentry.io: never.
+export RASA_TELEMETRY_ENABLED := false
+# Debian's chromium for the console browser test (Playwright never downloads a browser).
+CHROMIUM := /usr/bin/chromium
 # The held-out NLU test set (nlu_data/test) never goes into training.
 NLU_TRAIN := $(sort $(filter-out nlu_data/test/%,$(shell find nlu_data -name '*.yml')))
 TRAIN_INPUTS := bot/config.yml $(sort $(wildcard bot/domain/*.yml bot/data/*.yml)) \
@@ -14,18 +18,19 @@ TRAIN_INPUTS := bot/config.yml $(sort $(wildcard bot/domain/*.yml bot/data/*.yml
 RASA_DATA := --domain bot/domain --data bot/data $(NLU_TRAIN) --config bot/config.yml
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help run test lint test-py test-rasa train eval venvs lock rasa-lock clean
+.PHONY: help run test lint test-py test-rasa train eval bench test-scale venvs lock rasa-lock clean
 
 help:
 	@echo "make run    start Rasa, the action server and the gateway (http://127.0.0.1:8080/)"
 	@echo "make test   lint, service tests (SQLite + PostgreSQL, Redis, end to end), Rasa checks"
 	@echo "make train  retrain the Rasa model if its inputs changed"
 	@echo "make eval   NLU and conversation evaluation with a baseline, into reports/"
+	@echo "make bench  load benchmark (PostgreSQL + Redis), into reports/bench.json and .png"
 
 run: venvs $(MODEL)
 	@scripts/run.sh
 
-test: venvs $(MODEL) lint test-py test-rasa
+test: venvs $(MODEL) $(CHROMIUM) lint test-py test-rasa
 
 venvs: $(VENV)/.installed $(RASA_VENV)/.installed
 
@@ -58,12 +63,20 @@ $(MODEL): $(RASA_VENV)/.installed $(TRAIN_INPUTS)
 	echo "model trained in $$(cat models/train-seconds.txt)s"
 	@touch $@
 
+# Installed only when missing (root, as on CI and the developers' machines); the CJK font
+# makes the screenshots readable.
+$(CHROMIUM):
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
+	  fonts-noto-cjk
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# Every test, the two-replica scale-out test included (a bare `pytest` skips that one).
 test-py: $(VENV)/.installed $(MODEL)
-	$(VENV)/bin/pytest
+	SCALE_TEST=1 $(VENV)/bin/pytest
 
 test-rasa: $(RASA_VENV)/.installed $(MODEL)
 	$(RASA) data validate --fail-on-warnings $(RASA_DATA)
@@ -72,6 +85,14 @@ test-rasa: $(RASA_VENV)/.installed $(MODEL)
 
 eval: $(RASA_VENV)/.installed $(MODEL)
 	$(RASA_VENV)/bin/python scripts/eval.py
+
+# Load benchmark on PostgreSQL + Redis (needs both, like make test): reports/bench.json + .png.
+bench: venvs $(MODEL)
+	$(VENV)/bin/python -m bench
+
+# Scale-out: two Rasa replicas (one killed halfway), two gateways; ~2.5 GB of memory.
+test-scale: venvs $(MODEL)
+	SCALE_TEST=1 $(VENV)/bin/pytest -q tests/e2e/test_replicas.py
 
 lock: $(VENV)/.installed
 	@(echo "# Exact versions of the service runtime (pip freeze of .venv); regenerate with 'make lock'."; \

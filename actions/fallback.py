@@ -1,4 +1,4 @@
-"""Low NLU confidence: ask back with the two best guesses; a second failure offers a person."""
+"""Low NLU confidence: ask back with the two best guesses; a second failure hands off."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.texts import buttons as text_buttons
+from actions.handoff import hand_off
+from actions.notary import followup_answer
 from actions.texts import text
 
 LABELS = Path(__file__).parent / "data" / "labels.yaml"
@@ -74,8 +75,9 @@ class ActionClarify(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         if previous_user_intent(tracker) == "nlu_fallback":
-            dispatcher.utter_message(text=text("clarify_failed"),
-                                     buttons=text_buttons("clarify_failed_buttons"))
+            # A second failure in a row: a person takes over (the gateway queues the chat).
+            dispatcher.utter_message(text=text("clarify_failed"))
+            await hand_off(dispatcher, tracker, reason="not_understood")
             return []
         buttons = best_guesses(tracker.latest_message)
         if not buttons:
@@ -96,7 +98,11 @@ class ActionAnswerFaq(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         key = tracker.get_slot("faq_key")
         response = f"utter_faq/{key}"
-        if key and response in (domain.get("responses") or {}):
+        # Right after notary offices were shown, their matter's documents, fees, ... instead.
+        answer = await followup_answer(tracker, key) if tracker.get_slot("notary_shown") else None
+        if answer is not None:
+            dispatcher.utter_message(text=answer)
+        elif key and response in (domain.get("responses") or {}):
             dispatcher.utter_message(response=response)
         else:
             dispatcher.utter_message(response="utter_rephrase")

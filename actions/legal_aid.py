@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import mask_phone, mobile_number, reset_events, sender
 from actions.db import sessions
+from actions.handoff import hand_off
 from actions.texts import buttons as text_buttons
 from actions.texts import text
 from casedb.models import Organisation, OrganisationKind
@@ -210,8 +211,9 @@ class ActionLegalAidResult(Action):
                   domain: DomainDict) -> list[dict[str, Any]]:
         result = screen_slots(tracker.slots, days_to_deadline(user_texts(tracker)))
         offer = offers_application(result)
+        buttons: list[dict[str, str]]
         if result.outcome is Outcome.MANDATORY_APPOINTMENT:
-            buttons = text_buttons("legal_aid.handoff_buttons")
+            buttons = []  # the law says a person decides: staff take over below
         elif offer:
             buttons = []  # the offer below carries its own buttons
         else:
@@ -220,6 +222,11 @@ class ActionLegalAidResult(Action):
         if offer:
             dispatcher.utter_message(text=text("legal_aid.offer"),
                                      buttons=text_buttons("legal_aid.offer_buttons"))
+        if result.outcome is Outcome.MANDATORY_APPOINTMENT:
+            await hand_off(dispatcher, tracker, reason=result.outcome.value, eligibility={
+                "outcome": result.outcome.value,
+                "inputs": {name: tracker.get_slot(name) for name in SCREENING_SLOTS
+                           if tracker.get_slot(name) is not None}})
         events: list[dict[str, Any]] = [SlotSet("offer_application", offer),
                                         SlotSet("legal_aid_outcome", result.outcome.value)]
         if not offer:
@@ -346,7 +353,6 @@ class ActionHandleStatement(Action):
         if "topic" in entities:
             return [FollowupAction("booking_form")]
         if "notary_service" in entities:
-            dispatcher.utter_message(response="utter_find_notary_interim")
-        else:
-            dispatcher.utter_message(response="utter_default")
+            return [FollowupAction("notary_form")]
+        dispatcher.utter_message(response="utter_default")
         return []

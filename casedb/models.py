@@ -288,3 +288,177 @@ class Booking(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+# --- human handoff, staff console and audit log (issue 8) ------------------------------------
+
+
+class StaffRole(enum.StrEnum):
+    STAFF = "staff"
+    SUPERVISOR = "supervisor"
+
+
+class StaffUser(Base):
+    """A member of staff who signs in to the console (password: an argon2 hash)."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[StaffRole] = mapped_column(
+        Enum(StaffRole, native_enum=False, length=16,
+             values_callable=lambda e: [m.value for m in e]))
+    team: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TicketStatus(enum.StrEnum):
+    QUEUED = "queued"  # waiting for a member of staff; the gateway keeps the bot out
+    WITH_STAFF = "with_staff"
+    CLOSED = "closed"  # staff handed the conversation back to the bot
+    CANCELLED = "cancelled"  # the person went back to the bot ("取消人工")
+    CALLBACK = "callback"  # nobody could take it (timeout, outside hours): staff call back
+
+
+class HandoffTicket(Base):
+    """A conversation handed to staff, with the case card of what the bot had learned."""
+
+    __tablename__ = "handoff_ticket"
+    __table_args__ = (Index("ix_handoff_ticket_status_team", "status", "team", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversation.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32), default="handoff")
+    team: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(64))
+    status: Mapped[TicketStatus] = mapped_column(
+        Enum(TicketStatus, native_enum=False, length=16,
+             values_callable=lambda e: [m.value for m in e]), default=TicketStatus.QUEUED)
+    case_card: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    assigned_to: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"), default=None)
+    rating: Mapped[int | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class TicketNote(Base):
+    """A private staff note on a ticket; never sent to the person."""
+
+    __tablename__ = "ticket_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("handoff_ticket.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"), default=None)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AuditLog(Base):
+    """Every staff action: who, what, when, which conversation (kept after an erasure)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int | None] = mapped_column(default=None)
+    staff_name: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[int | None] = mapped_column(default=None)
+    ticket_id: Mapped[int | None] = mapped_column(default=None)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- notary offices and the matters they handle (issue 6) ------------------------------------
+
+
+class NotaryOffice(Base):
+    """Finder details of an `organisation` row of kind notary_office (公证处).
+
+    Written by the directory import together with its organisation row (and replaced with
+    it). `hours` is the canonical opening-hours text (`domain.booking.slots.format_hours`);
+    `areas` are the districts it serves besides its own (执业区域).
+    """
+
+    __tablename__ = "notary_office"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True)
+    hours: Mapped[str] = mapped_column(String(300))
+    areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    appointment_url: Mapped[str | None] = mapped_column(String(300), default=None)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    organisation: Mapped[Organisation] = relationship(
+        lazy="joined", backref=backref("notary_office", uselist=False,
+                                       cascade="all, delete-orphan", passive_deletes=True))
+    matters: Mapped[list[NotaryOfficeMatter]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="NotaryOfficeMatter.matter")
+
+
+class NotaryOfficeMatter(Base):
+    """A notary matter an office handles, with the catalog's terms for it (the directory
+    file's `notary_matters`): documents to bring, fee basis, typical working days, whether the
+    person must come, whether it is for use abroad. Matter codes: domain/notary/data."""
+
+    __tablename__ = "notary_office_matter"
+    __table_args__ = (Index("uq_notary_office_matter_office_matter", "office_id", "matter",
+                            unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(
+        ForeignKey("notary_office.organisation_id", ondelete="CASCADE"))
+    matter: Mapped[str] = mapped_column(String(32))
+    documents: Mapped[list[str]] = mapped_column(JSON)
+    fee: Mapped[str] = mapped_column(Text)
+    days: Mapped[int]
+    in_person: Mapped[bool]
+    for_use_abroad: Mapped[bool]
+
+
+# --- outbox: every outbound platform message until the platform accepts it (issue 10) ---------
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"  # not yet accepted by the platform; retried at next_attempt_at
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the last attempt; staff see it (OutboxRepository.failed)
+
+
+class OutboxMessage(Base):
+    """One batch of outbound messages to one conversation (a bot turn, a reminder, a staff
+    reply), kept until the platform accepts it or a final failure is recorded.
+
+    A sender claims a row by moving `next_attempt_at` past its lease before it sends, so
+    several gateways never send the same row at once (`OutboxRepository.claim_due`)."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversation.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(128))
+    messages: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    status: Mapped[OutboxStatus] = mapped_column(
+        Enum(OutboxStatus, native_enum=False, length=16,
+             values_callable=lambda e: [m.value for m in e]), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -28,6 +28,7 @@ from casedb.models import (
     VerificationFailure,
     utcnow,
 )
+from casedb.outbox import OutboxRepository
 from casedb.references import new_reference
 
 
@@ -81,13 +82,14 @@ class MessageLogRepository:
             payload=payload,
             created_at=at or utcnow(),
         )
-        try:
-            async with self.session.begin_nested():
-                self.session.add(row)
-        except IntegrityError:
-            if platform_message_id is None:
-                raise
-            return None
+        if platform_message_id is None:  # nothing to collide with: no savepoint round trip
+            self.session.add(row)
+        else:
+            try:
+                async with self.session.begin_nested():
+                    self.session.add(row)
+            except IntegrityError:
+                return None
         conversation.last_message_at = row.created_at
         return row
 
@@ -178,6 +180,8 @@ class PersonalDataRepository:
             result = await self.session.execute(
                 delete(MessageLog).where(MessageLog.conversation_id == conversation.id))
             deleted += int(getattr(result, "rowcount", 0) or 0)
+            # outbound messages still queued or failed hold the same texts (issue 10)
+            deleted += await OutboxRepository(self.session).erase_conversation(conversation.id)
             await self.session.execute(
                 delete(Conversation).where(Conversation.id == conversation.id))
             deleted += 1

@@ -12,12 +12,14 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from casedb import migrate
+from casedb import migrate, retention
 from casedb.directory import SAMPLE_DIRECTORY, DirectoryFileError, parse_directory
 from casedb.engine import create_engine, session_factory
 from casedb.models import Organisation
 from casedb.repositories import DirectoryRepository
+from gateway import logs
 from gateway.app import create_app
+from gateway.console import staff_cli
 from gateway.settings import Settings, SettingsError
 
 
@@ -33,6 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("file", type=Path)
     sample = dsub.add_parser("sample", help="load the sample directory if the directory is empty")
     sample.add_argument("--force", action="store_true", help="replace a non-empty directory")
+    staff_cli.add_parser(sub)
+    retention = sub.add_parser("retention", help="delete old message logs (open cases kept)")
+    retention.add_argument("action", choices=["run"])
+    retention.add_argument("--days", type=int, default=None,
+                           help="keep this many days (default: RETENTION_DAYS)")
     ready = sub.add_parser("wait-ready", help="wait until /readyz answers 200")
     ready.add_argument("--timeout", type=float, default=300.0)
     ready.add_argument("--announce", action="store_true",
@@ -48,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     if args.command == "serve":
+        logs.configure(settings.log_level, settings.log_format, service="gateway")
         try:
             app = create_app(settings)
         except SettingsError as exc:
@@ -66,9 +74,25 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         only_if_empty = args.action == "sample" and not args.force
         return asyncio.run(_load_directory(settings, path, organisations, only_if_empty))
+    if args.command == "staff":
+        return asyncio.run(staff_cli.run(settings, args))
     if args.command == "wait-ready":
         return asyncio.run(_wait_ready(settings, args.timeout, args.announce))
+    if args.command == "retention":
+        return asyncio.run(_retention(settings, args.days or settings.retention_days))
     return 2
+
+
+async def _retention(settings: Settings, days: int) -> int:
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    try:
+        async with session_factory(engine).begin() as session:
+            result = await retention.purge(session, days=days)
+    finally:
+        await engine.dispose()
+    print(f"deleted {result.messages} messages and {result.outbox} outbox rows from before "
+          f"{result.cutoff:%Y-%m-%d} (open cases kept)")
+    return 0
 
 
 async def _upgrade(settings: Settings) -> None:

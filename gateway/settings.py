@@ -32,8 +32,16 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     dedup_ttl: int = 86400
     log_level: str = "INFO"
+    log_format: str = "json"  # "json" (one object per line) or "text"
     reminders_enabled: bool = True
     reminder_interval: float = 60.0
+    # Reliability and abuse limits (issue 10); a rate limit of 0 switches it off.
+    rate_limit_sender: int = 20  # messages per minute per person (channel conversation)
+    rate_limit_ip: int = 60  # web requests per minute per client IP
+    outbox_interval: float = 5.0  # seconds between retries of unsent outbound messages
+    outbox_max_attempts: int = 8  # then the message is recorded as failed for staff
+    retention_days: int = 180  # message logs older than this are deleted (open cases kept)
+    retention_interval: float = 3600.0  # seconds between retention runs in the gateway
     # The raw environment, read by each messaging platform's own settings (connectors/registry).
     channel_env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -75,8 +83,15 @@ class Settings:
             web_session_ttl=get_int("WEB_SESSION_TTL", defaults.web_session_ttl),
             dedup_ttl=get_int("DEDUP_TTL", defaults.dedup_ttl),
             log_level=get("LOG_LEVEL", defaults.log_level).upper(),
+            log_format=get("LOG_FORMAT", defaults.log_format).lower(),
             reminders_enabled=get("REMINDERS_ENABLED", "true").lower() not in (
                 "0", "false", "no", "off"),
             reminder_interval=get_float("REMINDER_INTERVAL", defaults.reminder_interval),
+            rate_limit_sender=get_int("RATE_LIMIT_SENDER", defaults.rate_limit_sender),
+            rate_limit_ip=get_int("RATE_LIMIT_IP", defaults.rate_limit_ip),
+            outbox_interval=get_float("OUTBOX_INTERVAL", defaults.outbox_interval),
+            outbox_max_attempts=get_int("OUTBOX_MAX_ATTEMPTS", defaults.outbox_max_attempts),
+            retention_days=get_int("RETENTION_DAYS", defaults.retention_days),
+            retention_interval=get_float("RETENTION_INTERVAL", defaults.retention_interval),
             channel_env=dict(env),
         )

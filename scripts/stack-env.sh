@@ -17,3 +17,4 @@ export GATEWAY_PORT="${GATEWAY_PORT:-8080}"
 export RASA_URL="${RASA_URL:-http://127.0.0.1:${RASA_PORT}}"
 export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:${ACTION_SERVER_PORT}}"
 export SQLALCHEMY_SILENCE_UBER_WARNING=1
+export RASA_TELEMETRY_ENABLED=false  # no calls to segment.io or sentry.io

@@ -3,9 +3,13 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 
+from actions import db as actions_db
 from actions.fallback import ActionAnswerFaq, ActionClarify, best_guesses
+from casedb.models import HandoffTicket
 from tests.actions.conftest import make_tracker
+from tests.conftest import Database
 
 RANKING = {"intent_ranking": [
     {"name": "nlu_fallback", "confidence": 0.4},
@@ -43,14 +47,19 @@ async def test_first_failure_asks_back_with_buttons() -> None:
         '/inform{"faq_key": "legal_aid_where"}', "/legal_aid_eligibility", "/deny"]
 
 
-async def test_second_failure_in_a_row_offers_a_person() -> None:
+async def test_second_failure_in_a_row_hands_off(action_db: Database) -> None:
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("嗯嗯那个", "nlu_fallback", parse_data=RANKING,
                            events=[user("nlu_fallback"), user("nlu_fallback")])
     await ActionClarify().run(dispatcher, tracker, {})
-    [message] = dispatcher.messages
-    assert "转接人工" in message["text"] and "12348" in message["text"]
-    assert [b["payload"] for b in message["buttons"]] == ["/request_human", "/deny"]
+    await actions_db.sessions().kw["bind"].dispose()
+    said, payload = dispatcher.messages
+    assert "转接人工" in said["text"] and "12348" in said["text"]
+    handoff = payload["custom"]["handoff"]
+    assert (handoff["team"], handoff["reason"]) == ("legal_aid", "not_understood")
+    async with action_db.sessions() as session:
+        ticket = (await session.execute(select(HandoffTicket))).scalar_one()
+    assert handoff["ticket"] == ticket.id and ticket.reason == "not_understood"
 
 
 async def test_chosen_faq_is_answered_and_forgotten() -> None:

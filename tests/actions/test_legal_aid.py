@@ -161,7 +161,9 @@ async def test_a_described_matter_is_recognised_without_an_entity() -> None:
      [{"event": "followup", "timestamp": None, "name": "legal_aid_form"}]),
     ("劳动用工方面", [{"entity": "topic", "value": "labour"}],
      [{"event": "followup", "timestamp": None, "name": "booking_form"}]),
-    ("学历公证", [{"entity": "notary_service", "value": "foreign_related"}], []),
+    ("学历公证", [{"entity": "notary_service", "value": "foreign_related"}],
+     [{"event": "followup", "timestamp": None, "name": "notary_form"}]),
+    ("嗯那个事情吧", [], []),
 ])
 async def test_a_statement_outside_a_form_is_routed(
         text: str, entities: list[dict[str, str]], expected: list[dict[str, Any]]) -> None:
@@ -171,7 +173,7 @@ async def test_a_statement_outside_a_form_is_routed(
     tracker = make_tracker(text, "inform", parse_data={"entities": entities})
     assert await ActionHandleStatement().run(dispatcher, tracker, {}) == expected
     if not expected:
-        assert dispatcher.messages[0]["response"] == "utter_find_notary_interim"
+        assert dispatcher.messages[0]["response"] == "utter_default"
 
 
 def test_a_fragment_entity_falls_back_to_the_whole_answer() -> None:
