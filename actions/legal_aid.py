@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import mask_phone, mobile_number, reset_events, sender
 from actions.db import sessions
-from actions.handoff import hand_off
+from actions.handoff import file_ticket, hand_off
 from actions.texts import buttons as text_buttons
 from actions.texts import text
 from casedb.models import Organisation, OrganisationKind
@@ -304,6 +304,16 @@ class ActionSubmitLegalAidApplication(Action):
         if centre is not None:
             message += "\n" + text("legal_aid.centre", name=centre.name, address=centre.address,
                                    phone=f"(电话{centre.phone})" if centre.phone else "")
+        if result.outcome is Outcome.NEEDS_STAFF_REVIEW:
+            # The law or the data leave it open: the legal aid team gets a ticket to follow
+            # up (the staff console's queue), not a live chat.
+            try:
+                await file_ticket(tracker, team="legal_aid", kind="staff_review", form={
+                    "reference": application.reference, "district": slots.get("district"),
+                    "outcome": result.outcome.value, "needs": list(result.needs)})
+                message += "\n" + text("legal_aid.review_ticket")
+            except Exception:  # the pre-application is stored; staff also see it there
+                log.exception("could not open the review ticket for %s", application.reference)
         dispatcher.utter_message(text=message)
         return reset
 

@@ -133,6 +133,26 @@ async def test_filing_stores_the_application_with_an_fy_reference(action_db: Dat
         assert (await session.execute(select(LegalAidApplication))).first() is None
 
 
+async def test_a_case_for_staff_review_also_opens_a_ticket(action_db: Database) -> None:
+    from actions.legal_aid import screen_slots
+    from casedb.models import HandoffTicket, TicketStatus
+
+    slots = {"matter_type": "labour_remuneration", "identity": [], "household_size": 3,
+             "district": "武进区", "applicant_phone": "13912345678", "application_consent": True}
+    assert screen_slots(slots).outcome.value == "needs_staff_review"  # no income given
+    dispatcher = CollectingDispatcher()
+    await ActionSubmitLegalAidApplication().run(dispatcher, make_tracker(slots=slots), {})
+    await actions_db.sessions().kw["bind"].dispose()
+    assert "工作人员进一步审查" in dispatcher.messages[0]["text"]
+    async with action_db.sessions() as session:
+        application = (await session.execute(select(LegalAidApplication))).scalar_one()
+        ticket = (await session.execute(select(HandoffTicket))).scalar_one()
+    assert (ticket.team, ticket.kind, ticket.status) == (
+        "legal_aid", "staff_review", TicketStatus.CALLBACK)
+    assert ticket.case_card["form"]["reference"] == application.reference
+    assert "household_monthly_income" in ticket.case_card["form"]["needs"]
+
+
 async def test_without_consent_nothing_is_stored(action_db: Database) -> None:
     dispatcher = CollectingDispatcher()
     slots = {**GRADUATE_OWED_WAGES, "applicant_phone": "13912345678",
