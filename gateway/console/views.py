@@ -39,6 +39,7 @@ from casedb.repositories import (
     BookingRepository,
     LegalAidApplicationRepository,
     MessageLogRepository,
+    PersonalDataRepository,
 )
 from connectors.base import OutboundMessage
 from gateway.console import dashboard
@@ -63,8 +64,9 @@ from gateway.handoff import (
     team_name,
     teams,
 )
-from gateway.keys import db_key, handoff_key, outbox_key, state_key
+from gateway.keys import db_key, handoff_key, outbox_key, rasa_key, state_key
 from gateway.outbox import Outbox
+from gateway.rasa import RasaClient, RasaUnavailable
 from gateway.state import StateStore
 
 log = logging.getLogger("gateway.console")
@@ -105,6 +107,7 @@ class Console:
     _state: StateStore
     _handoff: Handoff
     _outbox: Outbox
+    _rasa: RasaClient
 
     def __init__(self, sessions: Sessions) -> None:
         self._sessions = sessions
@@ -124,7 +127,7 @@ class Console:
         r.add_post("/console/login", self.login)
         r.add_post("/console/logout", self.action(self.logout))
         r.add_get("/console/tickets/{ticket}", self.page(self.ticket_page))
-        for verb in ("claim", "reply", "note", "transfer", "close"):
+        for verb in ("claim", "reply", "note", "transfer", "close", "export", "erase"):
             r.add_post(f"/console/tickets/{{ticket}}/{verb}", self.action(getattr(self, verb)))
         r.add_get("/console/api/queue", self.api(self.queue_json))
         r.add_get("/console/dashboard", self.page(self.dashboard_page))
@@ -139,6 +142,7 @@ class Console:
         self._state = app[state_key]
         self._handoff = app[handoff_key]
         self._outbox = app[outbox_key]
+        self._rasa = app[rasa_key]
 
     # -- who is asking ----------------------------------------------------------------------
 
@@ -372,6 +376,54 @@ class Console:
         except NotAllowed:
             return self._refused(request, 409, "not_allowed", console_text("not_allowed"))
         return self._done(request, ticket.id)
+
+    async def export(self, request: web.Request, staff: StaffUser,
+                     session: Session) -> web.StreamResponse:
+        """The ticket's case card, notes and full transcript as a JSON download (audited)."""
+        ticket = await self._ticket(request, staff)
+        async with self._db.begin() as db:
+            messages = await MessageLogRepository(db).for_conversation(
+                ticket.conversation_id, limit=100_000)
+            notes = await NoteRepository(db).for_ticket(ticket.id)
+            await AuditRepository(db).record(_actor(staff), "export", ticket=ticket,
+                                             detail={"messages": len(messages)})
+        body = {
+            "ticket": _ticket_json(ticket), "case_card": ticket.case_card or {},
+            "notes": [{"at": _local(n.created_at), "staff_id": n.staff_id, "text": n.text}
+                      for n in notes],
+            "transcript": [{"at": _local(m.created_at), "direction": m.direction.value,
+                            "sender": m.sender_id, "text": m.text, "payload": m.payload}
+                           for m in messages],
+        }
+        return web.Response(
+            text=json.dumps(body, ensure_ascii=False, indent=2), content_type="application/json",
+            charset="utf-8", headers={
+                "Content-Disposition": f'attachment; filename="ticket-{ticket.id}.json"',
+                "Cache-Control": "no-store"})
+
+    async def erase(self, request: web.Request, staff: StaffUser,
+                    session: Session) -> web.StreamResponse:
+        """A supervisor deletes the person's data (个人信息保护法: on request by other means
+        than the chat): conversation, message log, tickets, pre-applications, bookings and
+        the Rasa tracker. The audit entry keeps who did it and when, not the data."""
+        if staff.role is not StaffRole.SUPERVISOR:
+            return self._refused(request, 403, "supervisors_only",
+                                 console_text("supervisors_only"))
+        ticket = await self._ticket(request, staff)
+        async with self._db.begin() as db:
+            await AuditRepository(db).record(_actor(staff), "erase", detail={
+                "ticket": ticket.id, "channel": ticket.channel})
+            deleted = await PersonalDataRepository(db).erase_conversation(
+                ticket.channel, ticket.external_id)
+        sender_key = f"{ticket.channel}:{ticket.external_id}"
+        await self._state.set_route(sender_key, None)
+        try:
+            await self._rasa.erase_tracker(sender_key)
+        except RasaUnavailable as exc:  # the database part is done; say so loudly
+            log.error("could not erase the Rasa tracker of ticket %s: %s", ticket.id, exc)
+        if _wants_json(request):
+            return web.json_response({"ok": True, "erased": deleted})
+        raise web.HTTPSeeOther("/console")  # the ticket page is gone with the data
 
     # -- supervisors, pre-applications and bookings --------------------------------------
 

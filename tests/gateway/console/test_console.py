@@ -25,7 +25,7 @@ from tests.gateway.console.helpers import (
 )
 
 TICKET_ROUTES = [("POST", "/console/tickets/{id}/" + verb)
-                 for verb in ("claim", "reply", "note", "transfer", "close")]
+                 for verb in ("claim", "reply", "note", "transfer", "close", "export", "erase")]
 RECORD_ROUTES = [("POST", "/console/applications/FY-23456789/status"),
                  ("POST", "/console/bookings/YY-23456789/cancel")]
 PROTECTED = [("GET", "/console"), ("GET", "/console/tickets/{id}"),

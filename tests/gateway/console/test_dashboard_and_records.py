@@ -13,6 +13,9 @@ from casedb.models import (
     ApplicationStatus,
     AuditLog,
     BookingStatus,
+    Conversation,
+    HandoffTicket,
+    MessageLog,
     StaffRole,
 )
 from casedb.repositories import (
@@ -21,7 +24,14 @@ from casedb.repositories import (
     LegalAidApplicationRepository,
 )
 from tests.conftest import Database, FakeRasa, GatewayFactory
-from tests.gateway.console.helpers import add_staff, sign_in, web_session
+from tests.gateway.console.helpers import (
+    add_staff,
+    handing_off_bot,
+    open_hours,
+    say,
+    sign_in,
+    web_session,
+)
 
 
 async def _application(db: Database, session_id: str) -> str:
@@ -122,3 +132,46 @@ async def test_the_dashboard_is_for_supervisors_and_charts_the_days(
     assert html.count("<svg") == 6
     assert "对话 1 个" in html and "转人工 1 次" in html
     assert "平均等待 4.0 分钟" in html and "平均满意度 4.0 分" in html
+
+
+async def test_an_export_is_audited_and_a_supervisor_erases_the_person(
+        database: Database, gateway: GatewayFactory, fake_rasa: FakeRasa) -> None:
+    client = await gateway(database)
+    handing_off_bot(fake_rasa)
+    open_hours(client)
+    session_id, token = await web_session(client)
+    await say(client, token, "我叫王小明,电话13912345678")
+    await say(client, token, "转人工")
+    async with database.sessions() as session:
+        ticket_id = (await session.execute(select(HandoffTicket.id))).scalar_one()
+    await add_staff(database, "wang")
+    await add_staff(database, "boss", role=StaffRole.SUPERVISOR)
+    csrf = await sign_in(client, "wang")
+
+    resp = await client.post(f"/console/tickets/{ticket_id}/export", data={"csrf": csrf})
+    assert resp.status == 200
+    assert resp.headers["Content-Disposition"] == f'attachment; filename="ticket-{ticket_id}.json"'
+    exported = await resp.json()
+    assert [m["text"] for m in exported["transcript"] if m["direction"] == "in"] == [
+        "我叫王小明,电话13912345678", "转人工"]
+    refused = await client.post(f"/console/tickets/{ticket_id}/erase", data={"csrf": csrf},
+                                headers={"Accept": "application/json"})
+    assert refused.status == 403  # supervisors only
+
+    boss = await gateway(database)
+    boss_csrf = await sign_in(boss, "boss")
+    resp = await boss.post(f"/console/tickets/{ticket_id}/erase", data={"csrf": boss_csrf},
+                           headers={"Accept": "application/json"})
+    assert resp.status == 200 and (await resp.json())["erased"] >= 4
+    async with database.sessions() as session:
+        assert (await session.execute(select(Conversation))).first() is None
+        assert (await session.execute(select(MessageLog))).first() is None
+        assert (await session.execute(select(HandoffTicket))).first() is None
+        audit = (await session.execute(select(AuditLog.staff_name, AuditLog.action,
+                                              AuditLog.detail).order_by(AuditLog.id))).all()
+    assert [(name, action) for name, action, _ in audit if action != "login"] == [
+        ("wang", "export"), ("boss", "erase")]
+    assert "13912345678" not in str(audit) and "王小明" not in str(audit)
+    assert fake_rasa.erased == [f"web:{session_id}"]
+    # The person is no longer queued: the bot answers again.
+    assert (await say(client, token, "你好"))[0]["text"] == "收到:你好"
