@@ -175,7 +175,8 @@ class Stack:
                       for name in (*self.rasa_names, "actions", *self.gateway_names)}
         await self.prepare_database()
         for name in self.rasa_names:
-            self.spawn(name, [str(RASA), "run", "--enable-api", "--auth-token", self.token,
+            # "--auth-token=…": a token may start with "-", which argparse takes for an option.
+            self.spawn(name, [str(RASA), "run", "--enable-api", f"--auth-token={self.token}",
                               "-i", "127.0.0.1", "-p", str(self.ports[name]),
                               "--model", str(MODEL), "--endpoints", str(ENDPOINTS),
                               "--credentials", str(ROOT / "bot" / "credentials.yml")])
