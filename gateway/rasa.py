@@ -8,6 +8,12 @@ a turn sees the whole conversation and turns of one conversation run one after a
 
 A replica that accepted a turn but is slow (read timeout) is not retried elsewhere: it may still
 finish the turn, and a second replica would then process the message twice.
+
+A replica that died while answering may have held the conversation's lock. Rasa's ticket lock
+counts a waiter's ticket lifetime from when it queued, so a waiter that queues right behind the
+dead replica's ticket can see both tickets expire together and then wait forever. The turn is
+therefore sent to the next replica only after the dead one's ticket has expired
+(`takeover_delay`: Rasa's `TICKET_LOCK_LIFETIME` plus a second).
 """
 
 from __future__ import annotations
@@ -43,6 +49,10 @@ class _Unreachable(RasaUnavailable):
     """This replica could not be reached; another one may be."""
 
 
+class _DiedWhileAnswering(_Unreachable):
+    """The connection was made, then lost: the replica may hold the conversation's lock."""
+
+
 def parse_urls(urls: str | Sequence[str]) -> list[str]:
     """The replica base URLs in `RASA_URL` (comma separated) or a list."""
     items = urls.split(",") if isinstance(urls, str) else list(urls)
@@ -61,8 +71,12 @@ def replica_order(sender: str, count: int) -> list[int]:
 class RasaClient:
     def __init__(self, http: aiohttp.ClientSession, base_url: str | Sequence[str], token: str,
                  timeout: float = 30.0, *, connect_timeout: float = CONNECT_TIMEOUT,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 takeover_delay: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self._http = http
+        self._takeover_delay = takeover_delay
+        self._sleep = sleep
         self.urls = parse_urls(base_url)
         self._token = token
         self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
@@ -89,6 +103,8 @@ class RasaClient:
                     count_error("rasa_failover")
                     log.warning("rasa replica %s unreachable for %s, trying the next: %s",
                                 url, what, exc)
+                    if isinstance(exc, _DiedWhileAnswering) and self._takeover_delay > 0:
+                        await self._sleep(self._takeover_delay)  # its lock ticket expires
                 continue
             self._down_until.pop(url, None)
             return result
@@ -185,7 +201,8 @@ class _reachable:
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: object) -> bool:
-        if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError
-                      | aiohttp.ServerDisconnectedError | aiohttp.ClientOSError):
+        if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
             raise _Unreachable(f"{type(exc).__name__}: {exc}") from exc
+        if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError):
+            raise _DiedWhileAnswering(f"{type(exc).__name__}: {exc}") from exc
         return False

@@ -25,6 +25,7 @@ class Settings:
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = ""
     rasa_timeout: float = 30.0
+    rasa_lock_lifetime: float = 60.0  # Rasa's TICKET_LOCK_LIFETIME (its default: 60 s)
     action_server_url: str = "http://127.0.0.1:5055"
     web_session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     web_session_ttl: int = 86400
@@ -78,6 +79,7 @@ class Settings:
             rasa_url=get("RASA_URL", defaults.rasa_url).rstrip("/"),
             rasa_token=get("RASA_TOKEN", ""),
             rasa_timeout=get_float("RASA_TIMEOUT", defaults.rasa_timeout),
+            rasa_lock_lifetime=get_float("TICKET_LOCK_LIFETIME", defaults.rasa_lock_lifetime),
             action_server_url=get("ACTION_SERVER_URL", defaults.action_server_url).rstrip("/"),
             web_session_secret=get("WEB_SESSION_SECRET", defaults.web_session_secret),
             web_session_ttl=get_int("WEB_SESSION_TTL", defaults.web_session_ttl),

@@ -101,7 +101,7 @@ async def test_a_dead_replica_is_skipped_and_every_turn_is_answered_once(
 
 
 async def test_a_replica_dying_in_the_middle_of_a_turn_fails_over(
-        replicas: list[Replica], http: aiohttp.ClientSession) -> None:
+        replicas: list[Replica], http: aiohttp.ClientSession, waits: Waits) -> None:
     async def dies(request: web.Request) -> web.Response:
         assert request.transport is not None
         request.transport.close()  # the process went away while answering
@@ -114,11 +114,36 @@ async def test_a_replica_dying_in_the_middle_of_a_turn_fails_over(
     try:
         dying_url = str(dying.make_url("")).rstrip("/")
         sender = next(s for s in (f"web:{i}" for i in range(100)) if replica_order(s, 2)[0] == 0)
-        client = RasaClient(http, [dying_url, replicas[1].url], "test-token")
+        client = RasaClient(http, [dying_url, replicas[1].url], "test-token",
+                            takeover_delay=12.0, sleep=waits)
         [reply] = await client.send(sender, "你好", input_channel="web")
     finally:
         await dying.close()
     assert reply.text == "b:你好"
+    # b was asked only after a's lock ticket (TICKET_LOCK_LIFETIME + 1 s) could expire
+    assert waits == [12.0]
+
+
+class Waits(list[float]):
+    """The takeover waits of a RasaClient (recorded, not slept)."""
+
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def waits() -> Waits:
+    return Waits()
+
+
+async def test_a_replica_that_refuses_is_skipped_without_waiting(
+        replicas: list[Replica], http: aiohttp.ClientSession, waits: Waits) -> None:
+    client = RasaClient(http, [r.url for r in replicas], "test-token", takeover_delay=12.0,
+                        sleep=waits)
+    sender = next(s for s in (f"web:{i}" for i in range(100)) if replica_order(s, 2)[0] == 0)
+    await replicas[0].server.close()  # never accepted the turn: it holds no lock
+    [reply] = await client.send(sender, "你好", input_channel="web")
+    assert reply.text == "b:你好" and waits == []
 
 
 async def test_a_slow_replica_is_not_asked_twice(
