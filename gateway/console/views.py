@@ -35,6 +35,7 @@ from casedb.models import (
     StaffUser,
     TicketStatus,
 )
+from casedb.outbox import OutboxRepository
 from casedb.repositories import (
     BookingRepository,
     LegalAidApplicationRepository,
@@ -252,7 +253,10 @@ class Console:
             queued = await tickets.queue(self._teams_of(staff))
             mine = await tickets.assigned_to(staff.id)
             callbacks = await tickets.callbacks(self._teams_of(staff))
-        return {"queued": queued, "mine": mine, "callbacks": callbacks}
+            # Replies a platform never accepted (after every retry): staff follow them up.
+            failed = await OutboxRepository(db).failed(limit=20) \
+                if staff.role is StaffRole.SUPERVISOR else []
+        return {"queued": queued, "mine": mine, "callbacks": callbacks, "failed": failed}
 
     async def queue_page(self, request: web.Request, staff: StaffUser,
                          session: Session) -> web.StreamResponse:
@@ -263,7 +267,7 @@ class Console:
                          session: Session) -> web.StreamResponse:
         data = await self._queue_data(staff)
         return web.json_response({key: [_ticket_json(t) for t in rows]
-                                  for key, rows in data.items()},
+                                  for key, rows in data.items() if key != "failed"},
                                  dumps=lambda d: json.dumps(d, ensure_ascii=False))
 
     def _may_see(self, staff: StaffUser, ticket: HandoffTicket) -> bool:

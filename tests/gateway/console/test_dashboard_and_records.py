@@ -175,3 +175,25 @@ async def test_an_export_is_audited_and_a_supervisor_erases_the_person(
     assert fake_rasa.erased == [f"web:{session_id}"]
     # The person is no longer queued: the bot answers again.
     assert (await say(client, token, "你好"))[0]["text"] == "收到:你好"
+
+
+async def test_supervisors_see_replies_that_never_reached_the_person(
+        sqlite_database: Database, gateway: GatewayFactory, fake_rasa: FakeRasa) -> None:
+    from casedb.outbox import OutboxRepository
+
+    client = await gateway(sqlite_database)
+    now = datetime.now(UTC)
+    async with sqlite_database.sessions.begin() as session:
+        conversation = await ConversationRepository(session).get_or_create("wecom", "zhangsan")
+        row = await OutboxRepository(session).add(conversation, [{"text": "您好"}],
+                                                  claim_until=now)
+        await OutboxRepository(session).mark_attempt_failed(
+            row.id, "HTTP 500 from the platform", at=now, retry_at=None)
+    await add_staff(sqlite_database, "wang")
+    await add_staff(sqlite_database, "boss", role=StaffRole.SUPERVISOR)
+    await sign_in(client, "wang")
+    assert "HTTP 500 from the platform" not in await (await client.get("/console")).text()
+    boss = await gateway(sqlite_database)
+    await sign_in(boss, "boss")
+    page = await (await boss.get("/console")).text()
+    assert "发送失败的消息" in page and "wecom" in page and "HTTP 500 from the platform" in page
