@@ -138,7 +138,7 @@ class Router:
 
         if any(is_erase_request(r) for r in replies):
             replies = [r for r in replies if not is_erase_request(r)]
-            await self._erase(message)
+            await self.erase(message.channel, message.conversation_id)
             log.info("erased conversation channel=%s on request", message.channel)
             return Outcome(replies=tuple(replies))
 
@@ -154,15 +154,17 @@ class Router:
                  message.channel, conversation.id, len(replies), elapsed * 1000, rasa_s * 1000)
         return Outcome(replies=tuple(replies), bot_available=bot_available)
 
-    async def _erase(self, message: InboundMessage) -> None:
-        """Delete what the case database and Rasa hold about this conversation."""
+    async def erase(self, channel: str, conversation_id: str) -> int:
+        """Delete what the case database and Rasa hold about one conversation (asked for in
+        the chat, or by a supervisor in the console); returns the database rows deleted."""
         async with self._db.begin() as session:
-            await PersonalDataRepository(session).erase_conversation(
-                message.channel, message.conversation_id)
+            deleted = await PersonalDataRepository(session).erase_conversation(
+                channel, conversation_id)
         try:
-            await self._rasa.erase_tracker(message.sender_key)
+            await self._rasa.erase_tracker(f"{channel}:{conversation_id}")
         except RasaUnavailable as exc:  # the database part is done; say so loudly
-            log.error("could not erase the Rasa tracker of %s: %s", message.channel, exc)
+            log.error("could not erase the Rasa tracker of %s: %s", channel, exc)
+        return deleted
 
     async def _log_inbound(self, message: InboundMessage) -> Conversation | None:
         async with self._db.begin() as session:

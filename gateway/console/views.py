@@ -40,7 +40,6 @@ from casedb.repositories import (
     BookingRepository,
     LegalAidApplicationRepository,
     MessageLogRepository,
-    PersonalDataRepository,
 )
 from connectors.base import OutboundMessage
 from gateway.console import dashboard
@@ -65,9 +64,9 @@ from gateway.handoff import (
     team_name,
     teams,
 )
-from gateway.keys import db_key, handoff_key, outbox_key, rasa_key, state_key
+from gateway.keys import db_key, handoff_key, outbox_key, router_key, state_key
 from gateway.outbox import Outbox
-from gateway.rasa import RasaClient, RasaUnavailable
+from gateway.router import Router
 from gateway.state import StateStore
 
 log = logging.getLogger("gateway.console")
@@ -108,7 +107,7 @@ class Console:
     _state: StateStore
     _handoff: Handoff
     _outbox: Outbox
-    _rasa: RasaClient
+    _router: Router
 
     def __init__(self, sessions: Sessions) -> None:
         self._sessions = sessions
@@ -143,7 +142,7 @@ class Console:
         self._state = app[state_key]
         self._handoff = app[handoff_key]
         self._outbox = app[outbox_key]
-        self._rasa = app[rasa_key]
+        self._router = app[router_key]
 
     # -- who is asking ----------------------------------------------------------------------
 
@@ -414,17 +413,11 @@ class Console:
             return self._refused(request, 403, "supervisors_only",
                                  console_text("supervisors_only"))
         ticket = await self._ticket(request, staff)
+        deleted = await self._router.erase(ticket.channel, ticket.external_id)
+        await self._state.set_route(f"{ticket.channel}:{ticket.external_id}", None)
         async with self._db.begin() as db:
             await AuditRepository(db).record(_actor(staff), "erase", detail={
                 "ticket": ticket.id, "channel": ticket.channel})
-            deleted = await PersonalDataRepository(db).erase_conversation(
-                ticket.channel, ticket.external_id)
-        sender_key = f"{ticket.channel}:{ticket.external_id}"
-        await self._state.set_route(sender_key, None)
-        try:
-            await self._rasa.erase_tracker(sender_key)
-        except RasaUnavailable as exc:  # the database part is done; say so loudly
-            log.error("could not erase the Rasa tracker of ticket %s: %s", ticket.id, exc)
         if _wants_json(request):
             return web.json_response({"ok": True, "erased": deleted})
         raise web.HTTPSeeOther("/console")  # the ticket page is gone with the data
