@@ -79,11 +79,11 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[state_key] = state
     app[http_key] = http
     app[ratelimit_key] = create_rate_limiter(settings.redis_url, settings.redis_prefix)
-    # With one Rasa there is nobody to take over, so no delay; with replicas, the one that takes
-    # over waits until the dead one's lock ticket has expired (see gateway/rasa.py).
-    takeover = settings.rasa_lock_lifetime + 1 if "," in settings.rasa_url else 0.0
+    # A replica taking over waits for the dead one's lock ticket to expire (gateway/rasa.py;
+    # with a single Rasa there is nobody to take over, so no wait).
     app[rasa_key] = RasaClient(http, settings.rasa_url, settings.rasa_token,
-                               settings.rasa_timeout, takeover_delay=takeover)
+                               settings.rasa_timeout,
+                               takeover_delay=settings.rasa_lock_lifetime + 1)
     app[router_key] = Router(app[db_key], state, app[rasa_key], settings.dedup_ttl)
     channels: dict[str, Channel] = app[channels_key]
     app[outbox_key] = Outbox(app[db_key], channels, max_attempts=settings.outbox_max_attempts)
