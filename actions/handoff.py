@@ -10,11 +10,9 @@ with the person's place in the queue, so this action says nothing itself.
 from __future__ import annotations
 
 import logging
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -22,6 +20,7 @@ from sqlalchemy import select
 
 from actions.common import sender
 from actions.db import sessions
+from actions.texts import TextFile
 from casedb.handoff import TicketRepository
 from casedb.models import LegalAidApplication, TicketStatus
 from casedb.repositories import BookingRepository, ConversationRepository
@@ -37,18 +36,9 @@ NOTARY_INTENTS = {"find_notary"}
 STAFF_OUTCOMES = ("needs_staff_review", "mandatory_appointment")
 
 
-@cache
-def handoff_data() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(TEXTS.read_text(encoding="utf-8"))
-    return data
-
-
-def handoff_text(key: str, **values: Any) -> str:
-    """The text at `a.b.c` of actions/data/handoff.yaml, placeholders filled."""
-    node: Any = handoff_data()
-    for part in key.split("."):
-        node = node[part]
-    return str(node).format(**values)
+_HANDOFF_TEXTS = TextFile(TEXTS)
+handoff_data = _HANDOFF_TEXTS.data
+handoff_text = _HANDOFF_TEXTS.text  # the text at `a.b.c` of actions/data/handoff.yaml
 
 
 def intent_history(tracker: Tracker) -> list[str]:

@@ -1,33 +1,44 @@
-"""The texts custom actions send, from actions/data/texts.yaml."""
+"""The texts custom actions send: actions/data/texts.yaml, and one more file per capability
+that keeps its own (actions/data/handoff.yaml)."""
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-TEXTS = Path(__file__).parent / "data" / "texts.yaml"
+DATA = Path(__file__).parent / "data"
+TEXTS = DATA / "texts.yaml"
 
 
-@cache
-def _texts() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(TEXTS.read_text(encoding="utf-8"))
-    return data
+class TextFile:
+    """One YAML file of texts, read once; `a.b.c` keys walk its nested mappings."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._data: dict[str, Any] | None = None
+
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+        return self._data
+
+    def lookup(self, key: str) -> Any:
+        """A missing key is a programming error (KeyError)."""
+        node: Any = self.data()
+        for part in key.split("."):
+            node = node[part]
+        return node
+
+    def text(self, key: str, **values: Any) -> str:
+        """The text for `key`, with `{placeholders}` filled from `values`."""
+        return str(self.lookup(key)).format(**values)
 
 
-def _lookup(key: str) -> Any:
-    """`a.b.c` walks nested mappings; a missing key is a programming error (KeyError)."""
-    node: Any = _texts()
-    for part in key.split("."):
-        node = node[part]
-    return node
-
-
-def text(key: str, **values: Any) -> str:
-    """The text for `key`, with `{placeholders}` filled from `values`."""
-    return str(_lookup(key)).format(**values)
+_TEXTS = TextFile(TEXTS)
+_lookup = _TEXTS.lookup
+text = _TEXTS.text
 
 
 def buttons(key: str) -> list[dict[str, str]]:
