@@ -326,9 +326,9 @@ class ValidateBookingMoveForm(ValidateBookingForm):
 
     async def validate_booking_last4(self, value: Any, dispatcher: CollectingDispatcher,
                                      tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        digits = last_four(str(value))
+        digits = ValidateBookingLookupForm().validate_booking_last4(
+            value, dispatcher, tracker, domain)["booking_last4"]
         if digits is None:
-            dispatcher.utter_message(text=text("booking.lookup.invalid_last4"))
             return {"booking_last4": None}
         code = str(tracker.get_slot("booking_code") or "")
         channel, external_id = sender(tracker)
