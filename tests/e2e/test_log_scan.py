@@ -12,11 +12,10 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.e2e.test_stack import ROOT, Stack, call
+from tests.e2e.test_stack import ROOT, Stack, web_chat
 from tests.e2e.test_stack import stack as stack  # the running-stack fixture
 
 pytestmark = pytest.mark.e2e
@@ -42,16 +41,7 @@ def debug_logging() -> Iterator[None]:
 
 
 def conversation(stack: Stack) -> str:
-    _, session = call("POST", f"{stack.gateway}/channels/web/sessions")
-    auth = {"Authorization": f"Bearer {session['token']}"}
-    url = f"{stack.gateway}/channels/web/messages"
-
-    def say(body: dict[str, str]) -> list[dict[str, Any]]:
-        status, reply = call("POST", url, body, auth)
-        assert status == 200, reply
-        messages: list[dict[str, Any]] = reply["messages"]
-        return messages
-
+    session_id, say = web_chat(stack)
     say({"text": "你好"})
     say({"text": f"我叫{NAME}，身份证号{ID_NUMBER}，电话{PHONE}，公司拖欠我三个月工资"})
     say({"text": f"姓名：{NAME}"})
@@ -61,7 +51,7 @@ def conversation(stack: Stack) -> str:
     say({"payload": '/inform{"district": "武进区"}', "text": "武进区"})
     say({"text": PHONE})
     say({"payload": "/affirm", "text": "确认提交"})
-    return str(session["session_id"])
+    return session_id
 
 
 def log_files(stack: Stack) -> list[Path]:

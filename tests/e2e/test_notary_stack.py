@@ -5,11 +5,9 @@ by `scripts/run.sh` on a fresh SQLite database holding the sample directory)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from tests.e2e.test_stack import Stack, call, stack
+from tests.e2e.test_stack import Stack, stack, web_chat
 
 __all__ = ["stack"]  # the module-scoped fixture, shared with test_stack.py's pattern
 
@@ -17,17 +15,8 @@ pytestmark = pytest.mark.e2e
 
 
 def test_study_abroad_offices_then_the_documents(stack: Stack) -> None:
-    _, session = call("POST", f"{stack.gateway}/channels/web/sessions")
-    auth = {"Authorization": f"Bearer {session['token']}"}
-    url = f"{stack.gateway}/channels/web/messages"
-
-    def say(text: str) -> list[dict[str, Any]]:
-        status, reply = call("POST", url, {"text": text}, auth)
-        assert status == 200, reply
-        messages: list[dict[str, Any]] = reply["messages"]
-        return messages
-
-    found = say("我想办出国用的学历公证，住在天宁区")
+    _, say = web_chat(stack)
+    found = say({"text": "我想办出国用的学历公证，住在天宁区"})
     said = "\n".join(m.get("text") or "" for m in found)
     cards = [c for m in found if m.get("custom") for c in m["custom"].get("notary_offices", [])]
     # At most three offices, each with its address and opening hours, in text and as data.
@@ -38,6 +27,6 @@ def test_study_abroad_offices_then_the_documents(stack: Stack) -> None:
     assert "第二十五条" in said and "天宁区" in said
     assert "附加证明书(Apostille)" in said  # documents used abroad
 
-    documents = "\n".join(m.get("text") or "" for m in say("要带什么材料"))
+    documents = "\n".join(m.get("text") or "" for m in say({"text": "要带什么材料"}))
     assert documents.startswith("办理学历、学位公证一般需要带:")
     assert "毕业证书、学位证书原件" in documents

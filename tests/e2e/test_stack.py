@@ -13,7 +13,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,7 +177,9 @@ def test_delete_my_data_really_deletes(stack: Stack) -> None:
     assert not [e for e in tracker["events"] if e.get("event") == "user"]
 
 
-def test_a_graduate_owed_wages_is_screened_and_files_a_pre_application(stack: Stack) -> None:
+def web_chat(stack: Stack) -> tuple[str, Callable[[dict[str, str]], list[dict[str, Any]]]]:
+    """A new web session: its id, and `say(body)`, which sends one message and returns the
+    bot's messages."""
     _, session = call("POST", f"{stack.gateway}/channels/web/sessions")
     auth = {"Authorization": f"Bearer {session['token']}"}
     url = f"{stack.gateway}/channels/web/messages"
@@ -187,6 +189,12 @@ def test_a_graduate_owed_wages_is_screened_and_files_a_pre_application(stack: St
         assert status == 200, reply
         messages: list[dict[str, Any]] = reply["messages"]
         return messages
+
+    return str(session["session_id"]), say
+
+
+def test_a_graduate_owed_wages_is_screened_and_files_a_pre_application(stack: Stack) -> None:
+    session_id, say = web_chat(stack)
 
     # Three turns: the situation, the household size, the income.
     first = say({"text": "我是应届毕业生,公司拖欠我三个月工资"})
@@ -208,7 +216,7 @@ def test_a_graduate_owed_wages_is_screened_and_files_a_pre_application(stack: St
         row = db.execute("SELECT channel, external_id, phone, outcome, district "
                          "FROM legal_aid_application WHERE reference = ?",
                          (reference.group(0),)).fetchone()
-    assert row == ("web", session["session_id"], "13912345678", "likely_eligible", "武进区")
+    assert row == ("web", session_id, "13912345678", "likely_eligible", "武进区")
 
     # The status look-up: the reference, then the phone's last 4 digits.
     assert "FY-" in say({"text": "我想查一下法律援助申请的进度"})[-1]["text"]
