@@ -26,7 +26,7 @@ from casedb.engine import create_engine
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "current.tar.gz"
 ENDPOINTS = ROOT / "deploy" / "endpoints.prod.yml"
-RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"  # as the Procfile starts Rasa
 PYTHON = ROOT / ".venv" / "bin" / "python"
 LEGALBOT = ROOT / ".venv" / "bin" / "legalbot"
 STARTUP_LIMIT_S = 300
@@ -176,7 +176,8 @@ class Stack:
         await self.prepare_database()
         for name in self.rasa_names:
             # "--auth-token=…": a token may start with "-", which argparse takes for an option.
-            self.spawn(name, [str(RASA), "run", "--enable-api", f"--auth-token={self.token}",
+            self.spawn(name, [str(RASA_PYTHON), "-m", "gateway.rasa_runtime", "rasa", "run",
+                              "--enable-api", f"--auth-token={self.token}",
                               "-i", "127.0.0.1", "-p", str(self.ports[name]),
                               "--model", str(MODEL), "--endpoints", str(ENDPOINTS),
                               "--credentials", str(ROOT / "bot" / "credentials.yml")])

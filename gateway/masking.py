@@ -10,15 +10,14 @@ that learns a name (an action filling a form) reports it with `report_names(...)
 deliberately greedy: a false positive costs a word in a log line, a miss leaks a person.
 
 The module depends on the standard library only, so the Rasa runtime (Python 3.10) uses it as
-well: `python -m gateway.masking rasa run ...` (the Procfile) starts Rasa with every log record
-masked as it is created (`install_record_factory`), whatever handlers Rasa installs later.
+well: `python -m gateway.rasa_runtime rasa run ...` (the Procfile) starts Rasa with every log
+record masked as it is created (`install_record_factory`), whatever handlers Rasa installs later.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import sys
 import threading
 from collections import OrderedDict
 
@@ -166,19 +165,3 @@ def install_record_factory() -> None:
     factory.masks_personal_data = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(factory)
 
-
-def main(argv: list[str]) -> int:
-    """`python -m gateway.masking rasa ARGS...`: run the Rasa CLI with masked logging."""
-    if not argv or argv[0] != "rasa":
-        print("usage: python -m gateway.masking rasa ARGS...", file=sys.stderr)
-        return 2
-    install_record_factory()
-    from rasa.__main__ import main as rasa_main  # type: ignore[import-not-found]
-
-    sys.argv = ["rasa", *argv[1:]]
-    rasa_main()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
