@@ -1,4 +1,4 @@
-"""`make tune`: compare NLU pipelines on a development split, never on the held-out set.
+"""Compare NLU pipelines on a development split, never on the held-out set.
 
 Carves a stratified 20 % development split out of the training data (nlu_data/ without
 nlu_data/test/), trains the NLU part of each given config on the other 80 % and reports intent
