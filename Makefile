@@ -13,7 +13,7 @@ export RASA_TELEMETRY_ENABLED := false
 CHROMIUM := /usr/bin/chromium
 # The held-out NLU test set (nlu_data/test) never goes into training.
 NLU_TRAIN := $(sort $(filter-out nlu_data/test/%,$(shell find nlu_data -name '*.yml')))
-TRAIN_INPUTS := bot/config.yml $(sort $(wildcard bot/domain/*.yml bot/data/*.yml)) \
+TRAIN_INPUTS := bot/config.yml $(sort $(wildcard bot/domain/*.yml bot/data/*.yml bot/components/*.py)) \
                 $(NLU_TRAIN) $(sort $(wildcard nlu_data/jieba/*))
 RASA_DATA := --domain bot/domain --data bot/data $(NLU_TRAIN) --config bot/config.yml
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1

@@ -1,0 +1,91 @@
+"""bot/components/char_ngrams.py: the character n-gram featurizer, run in the Rasa environment
+(.venv-rasa, Python 3.10) where Rasa lives: trained, persisted, loaded and used as Rasa does."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+
+SCRIPT = """
+import json, sys, tempfile
+from pathlib import Path
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from bot.components.char_ngrams import CharNgramFeaturizer
+
+def features(message):
+    found = [f for f in message.features if f.origin == "ngrams"]
+    return [(f.type, f.attribute, f.features.toarray().tolist()) for f in found]
+
+storage = LocalModelStorage(Path(tempfile.mkdtemp()))
+context = ExecutionContext(GraphSchema({}), node_name="ngrams")
+resource = Resource("ngrams")
+config = {**CharNgramFeaturizer.get_default_config(), "max_ngram": 2}
+tokenizer = JiebaTokenizer.create(JiebaTokenizer.get_default_config(), storage, resource, context)
+
+texts = ["我要申请法律援助", "预约法律咨询", "Hi 你好"]
+training = TrainingData([Message.build(text=t, intent="x") for t in texts]
+                        + [Message(data={"intent": "greet"})])  # a story's intent-only turn
+tokenizer.process_training_data(training)
+featurizer = CharNgramFeaturizer.create(config, storage, resource, context)
+featurizer.train(training)
+featurizer.process_training_data(training)
+vocabulary = sorted(featurizer._vectorizer.vocabulary_)
+loaded = CharNgramFeaturizer.load(config, storage, resource, context)
+
+probe = Message.build(text="法律援助申请")
+tokenizer.process([probe])
+fresh = Message.build(text="法律援助申请")
+tokenizer.process([fresh])
+featurizer.process([probe])
+loaded.process([fresh])
+untrained = CharNgramFeaturizer.create(config, storage, Resource("other"), context)
+empty = Message.build(text="你好")
+untrained.process([empty])
+try:
+    CharNgramFeaturizer.create({**config, "min_ngram": 3}, storage, resource, context)
+    bad_config = "accepted"
+except Exception as exc:
+    bad_config = type(exc).__name__
+print(json.dumps({
+    "tokens": [t.text for t in probe.get("text_tokens")],
+    "vocabulary": vocabulary,
+    "trained": features(training.training_examples[0]),
+    "intent_only": features(training.training_examples[3]),
+    "probe": features(probe), "loaded": features(fresh), "untrained": features(empty),
+    "bad_config": bad_config,
+}, ensure_ascii=False))
+"""
+
+
+def test_the_featurizer_counts_ngrams_of_the_raw_text_across_jieba_tokens() -> None:
+    assert RASA_PYTHON.is_file(), "no Rasa environment: `make train` (make test does) builds it"
+    done = subprocess.run([str(RASA_PYTHON), "-c", SCRIPT], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    vocabulary = result["vocabulary"]
+    assert "律援" in vocabulary  # across jieba's 法律 | 援助
+    assert "hi" in vocabulary and " 你" in vocabulary  # lowercased; words keep their edges
+    assert "律 " not in vocabulary  # no spaces put between Chinese tokens
+
+    # one sentence vector (no sequence features), with the message's own counts
+    [(kind, attribute, [row])] = result["probe"]
+    assert (kind, attribute) == ("sentence", "text") and len(row) == len(vocabulary)
+    counts = {gram: row[i] for i, gram in enumerate(vocabulary) if row[i]}
+    assert counts["律援"] == 1 and counts["法"] == 1 and counts["申请"] == 1
+    assert "预约" not in counts
+    assert len(result["trained"]) == 1 and result["intent_only"] == []
+
+    # persisted and loaded: the same features
+    assert result["loaded"] == result["probe"]
+    # no trained vocabulary: no features rather than an error
+    assert result["untrained"] == []
+    assert result["bad_config"] == "InvalidConfigException"
