@@ -9,6 +9,7 @@ reports/core.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -19,6 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "reports"
 MODEL = ROOT / "models" / "current.tar.gz"
 RASA = str(Path(sys.executable).parent / "rasa")
+# The Rasa CLI would send usage data to segment.io and crash reports to sentry.io: never,
+# also when this script (or scripts/tune.py) runs outside make.
+os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 
 
 def run(step: str, args: list[str]) -> float:
