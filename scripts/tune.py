@@ -3,7 +3,9 @@
 Carves a stratified 20 % development split out of the training data (nlu_data/ without
 nlu_data/test/), trains the NLU part of each given config on the other 80 % and reports intent
 accuracy and macro-F1 on the split, next to the char n-gram baseline of `make eval` on the same
-split. Choose the pipeline here; `make eval` then measures the chosen one once on nlu_data/test.
+split, and what the FallbackClassifier would do at a few thresholds (answered right, answered
+wrong, asked back). Choose the pipeline here; `make eval` then measures the chosen one once on
+nlu_data/test.
 
     .venv-rasa/bin/python scripts/tune.py bot/config.yml other.yml [--seeds 0 1]
 
@@ -26,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from eval import RASA, ROOT, baseline_model, load_examples, training_files
 
 OUT = ROOT / "var" / "tune"
+FALLBACK_THRESHOLDS = (0.2, 0.25, 0.3, 0.4, 0.5)
 
 
 def split(seed: int, into: Path) -> tuple[Path, Path]:
@@ -63,7 +66,7 @@ def evaluate(config: Path, seed: int, train: Path, dev: Path) -> dict[str, Any]:
                     "--fixed-model-name", "model"], cwd=ROOT, check=True)
     seconds = time.monotonic() - started
     subprocess.run([RASA, "test", "nlu", "--model", str(out / "model.tar.gz"), "--nlu",
-                    str(dev), "--out", str(out / "report")], cwd=ROOT, check=True)
+                    str(dev), "--out", str(out / "report"), "--successes"], cwd=ROOT, check=True)
     report = json.loads((out / "report" / "intent_report.json").read_text())
     entities = [json.loads(path.read_text()) for path in sorted((out / "report").glob(
         "*_report.json")) if path.stem.removesuffix("_report").endswith(("Classifier",
@@ -72,7 +75,19 @@ def evaluate(config: Path, seed: int, train: Path, dev: Path) -> dict[str, Any]:
                     default=None)
     return {"config": str(config), "seed": seed, "train_seconds": round(seconds),
             "accuracy": report["accuracy"], "macro_f1": report["macro avg"]["f1-score"],
-            "entity_f1": entity_f1}
+            "entity_f1": entity_f1, "fallback": fallback_outcomes(out / "report")}
+
+
+def fallback_outcomes(report: Path) -> dict[str, list[int]]:
+    """What the FallbackClassifier would make of the split at each threshold: how many
+    messages get a right answer, a wrong one, or are asked back (below the threshold)."""
+    def confidences(name: str) -> list[float]:
+        rows = json.loads((report / name).read_text())
+        return [row["intent_prediction"]["confidence"] for row in rows]
+
+    right, wrong = confidences("intent_successes.json"), confidences("intent_errors.json")
+    return {str(t): [sum(c >= t for c in right), sum(c >= t for c in wrong),
+                     sum(c < t for c in right + wrong)] for t in FALLBACK_THRESHOLDS}
 
 
 def main() -> int:
@@ -95,6 +110,12 @@ def main() -> int:
         entity = f"{row['entity_f1']:.3f}" if row.get("entity_f1") is not None else "-"
         print(f"{row['config']:<40} {row['seed']:>4} {row['accuracy']:>9.3f} "
               f"{row['macro_f1']:>9.3f} {entity:>9} {row.get('train_seconds', '-'):>8}")
+    print("\nFallbackClassifier threshold: answered right / answered wrong / asked back")
+    print(f"{'config':<40} {'seed':>4} " + " ".join(f"{t:>14}" for t in FALLBACK_THRESHOLDS))
+    for row in rows:
+        if "fallback" in row:
+            cells = ("/".join(map(str, row["fallback"][str(t)])) for t in FALLBACK_THRESHOLDS)
+            print(f"{row['config']:<40} {row['seed']:>4} " + " ".join(f"{c:>14}" for c in cells))
     return 0
 
 
