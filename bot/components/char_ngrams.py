@@ -51,7 +51,7 @@ class CharNgramFeaturizer(SparseFeaturizer, GraphComponent):
             **SparseFeaturizer.get_default_config(),
             "min_ngram": 1,
             "max_ngram": 4,
-            # n-grams seen in fewer training examples are noise (names, numbers, typos)
+            # raise to drop n-grams seen in fewer training examples (names, numbers, typos)
             "min_df": 1,
             "lowercase": True,
         }
