@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 
 SCRIPT = """
-import json, sys, tempfile
+import json, tempfile
 from pathlib import Path
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -56,7 +56,6 @@ try:
 except Exception as exc:
     bad_config = type(exc).__name__
 print(json.dumps({
-    "tokens": [t.text for t in probe.get("text_tokens")],
     "vocabulary": vocabulary,
     "trained": features(training.training_examples[0]),
     "intent_only": features(training.training_examples[3]),
