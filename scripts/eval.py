@@ -76,6 +76,11 @@ def baseline(test_paths: list[Path]) -> dict[str, Any]:
                               if isinstance(v, dict) and k not in ("macro avg", "weighted avg")}}
 
 
+def figure(value: float | None) -> str:
+    """Three decimals, or "n/a" when the report was missing."""
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def count_stories(path: Path) -> int:
     import yaml
 
@@ -160,8 +165,8 @@ def main() -> int:
         f"{results['intent_macro_f1']:.3f}",
         f"- baseline (char n-gram SVM): accuracy {base['accuracy']:.3f}, macro-F1 "
         f"{base['macro_f1']:.3f}",
-        f"- entity micro-F1 (DIET): {entity_f1}",
-        f"- FAQ response selection accuracy: {results['faq_response_accuracy']}",
+        f"- entity micro-F1 (DIET): {figure(entity_f1)}",
+        f"- FAQ response selection accuracy: {figure(results['faq_response_accuracy'])}",
         f"- conversation tests: {total - failed}/{total} passed",
         f"- training time: {results['training_seconds']} s",
         "",
