@@ -44,8 +44,8 @@ tokenizer = JiebaTokenizer.create(
     {**JiebaTokenizer.get_default_config(), "dictionary_path": "nlu_data/jieba"},
     storage, Resource("jieba"), ExecutionContext(GraphSchema({}), node_name="jieba"))
 tokenizer.process_training_data(data)
-control = Message.build(text="工伤认定单位不配合", intent="x",
-                        entities=[{"start": 0, "end": 2, "value": "工伤", "entity": "matter_type"}])
+annotation = {"start": 0, "end": 2, "value": "工伤", "entity": "matter_type"}
+control = Message.build(text="工伤认定单位不配合", intent="x", entities=[annotation])
 tokenizer.process([control])
 print(json.dumps({"examples": len(data.entity_examples),
                   "misaligned": misaligned(data.training_examples),
