@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,16 @@ def run(step: str, args: list[str]) -> float:
 def training_files() -> list[Path]:
     return sorted(p for p in (ROOT / "nlu_data").rglob("*.yml")
                   if "test" not in p.relative_to(ROOT / "nlu_data").parts)
+
+
+def load_training_data() -> Any:
+    """Rasa's TrainingData of every file in training_files()."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in training_files():  # load_data takes one file or one directory
+            (Path(tmp) / path.name).symlink_to(path)
+        return load_data(tmp)
 
 
 def load_examples(paths: list[Path]) -> tuple[list[str], list[str]]:

@@ -18,14 +18,13 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from eval import RASA, ROOT, baseline_model, load_examples, training_files
+from eval import RASA, ROOT, baseline_model, load_examples, load_training_data
 
 OUT = ROOT / "var" / "tune"
 FALLBACK_THRESHOLDS = (0.2, 0.25, 0.3, 0.4, 0.5)
@@ -33,13 +32,7 @@ FALLBACK_THRESHOLDS = (0.2, 0.25, 0.3, 0.4, 0.5)
 
 def split(seed: int, into: Path) -> tuple[Path, Path]:
     """Write train.yml and dev.yml (stratified by intent and FAQ key) into `into`."""
-    from rasa.shared.nlu.training_data.loading import load_data
-
-    with tempfile.TemporaryDirectory() as tmp:
-        for path in training_files():  # load_data takes one file or one directory
-            (Path(tmp) / path.name).symlink_to(path)
-        data = load_data(tmp)
-    train, dev = data.train_test_split(train_frac=0.8, random_seed=seed)
+    train, dev = load_training_data().train_test_split(train_frac=0.8, random_seed=seed)
     into.mkdir(parents=True, exist_ok=True)
     (into / "train.yml").write_text(train.nlu_as_yaml(), encoding="utf-8")
     (into / "dev.yml").write_text(dev.nlu_as_yaml(), encoding="utf-8")
