@@ -1,7 +1,8 @@
-"""Every entity annotation in nlu_data/ starts and ends on a token boundary of Rasa's
-JiebaTokenizer with our user dictionary. Rasa only warns about a misaligned annotation during
-training ("[工伤](matter_type)认定" when jieba reads 工伤认定 as one word) and then learns nothing
-from it, so this test makes the warning an error. Run in the Rasa environment (.venv-rasa)."""
+"""Every entity annotation in nlu_data/ starts and ends on a token boundary of our jieba
+tokenizer (bot/components/jieba_tokenizer.py) with the user dictionary. Rasa only warns about a
+misaligned annotation during training ("[工伤](matter_type)认定" when jieba reads 工伤认定 as
+one word) and then learns nothing from it, so this test makes the warning an error. Run in the
+Rasa environment (.venv-rasa)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
+from bot.components.jieba_tokenizer import JiebaUserDictTokenizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -36,8 +37,8 @@ def misaligned(data):
 
 data = load_training_data()
 storage = LocalModelStorage(Path(tempfile.mkdtemp()))
-tokenizer = JiebaTokenizer.create(
-    {**JiebaTokenizer.get_default_config(), "dictionary_path": "nlu_data/jieba"},
+tokenizer = JiebaUserDictTokenizer.create(
+    {**JiebaUserDictTokenizer.get_default_config(), "dictionary_path": "nlu_data/jieba"},
     storage, Resource("jieba"), ExecutionContext(GraphSchema({}), node_name="jieba"))
 tokenizer.process_training_data(data)
 annotation = {"start": 0, "end": 2, "value": "工伤", "entity": "matter_type"}
