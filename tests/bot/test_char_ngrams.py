@@ -47,6 +47,9 @@ fresh = Message.build(text="法律援助申请")
 tokenizer.process([fresh])
 featurizer.process([probe])
 loaded.process([fresh])
+pruned = CharNgramFeaturizer.create({**config, "min_df": 2}, storage, Resource("pruned"),
+                                    context)
+pruned.train(training)
 untrained = CharNgramFeaturizer.create(config, storage, Resource("other"), context)
 empty = Message.build(text="你好")
 untrained.process([empty])
@@ -56,7 +59,7 @@ try:
 except Exception as exc:
     bad_config = type(exc).__name__
 print(json.dumps({
-    "vocabulary": vocabulary,
+    "vocabulary": vocabulary, "pruned": sorted(pruned._vectorizer.vocabulary_),
     "trained": features(training.training_examples[0]),
     "intent_only": features(training.training_examples[3]),
     "probe": features(probe), "loaded": features(fresh), "untrained": features(empty),
@@ -74,6 +77,9 @@ def test_the_featurizer_counts_ngrams_of_the_raw_text_across_jieba_tokens() -> N
     assert "律援" in vocabulary  # across jieba's 法律 | 援助
     assert "hi" in vocabulary and " 你" in vocabulary  # lowercased; words keep their edges
     assert "律 " not in vocabulary  # no spaces put between Chinese tokens
+    # min_df 2 keeps only n-grams of at least two training messages
+    assert "法律" in result["pruned"] and "援助" not in result["pruned"]
+    assert set(result["pruned"]) < set(vocabulary)
 
     # one sentence vector (no sequence features), with the message's own counts
     [(kind, attribute, [row])] = result["probe"]
