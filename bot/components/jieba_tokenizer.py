@@ -17,6 +17,7 @@ Runs in the Rasa runtime (Python 3.10). In bot/config.yml:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from pathlib import Path
@@ -80,13 +81,15 @@ class JiebaUserDictTokenizer(JiebaTokenizer):
     ) -> JiebaUserDictTokenizer:
         if config["dictionary_path"] is None:
             return cls(config, model_storage, resource)
-        try:
-            with model_storage.read_from(resource) as directory:
-                return cls(config, model_storage, resource, directory)
-        except ValueError:
-            logger.warning("%s: no user dictionary in the model, so jieba's own words only",
-                           execution_context.node_name)
-            return cls(config, model_storage, resource)
+        with contextlib.ExitStack() as stack:
+            try:
+                directory = stack.enter_context(model_storage.read_from(resource))
+            except ValueError:  # the model holds no such resource
+                logger.warning("%s: no user dictionary in the model, so jieba's own words only",
+                               execution_context.node_name)
+                return cls(config, model_storage, resource)
+            # a dictionary that jieba cannot read raises here rather than being skipped
+            return cls(config, model_storage, resource, directory)
 
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
         text = message.get(attribute)

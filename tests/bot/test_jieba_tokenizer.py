@@ -51,9 +51,21 @@ untouched = jieba.lcut(TEXTS[0]) == before
 no_dictionary = words(JiebaUserDictTokenizer.create(
     JiebaUserDictTokenizer.get_default_config(), LocalModelStorage(Path(tempfile.mkdtemp())),
     Resource("plain"), context))
+config = {**JiebaUserDictTokenizer.get_default_config(), "dictionary_path": "nlu_data/jieba"}
+missing = words(JiebaUserDictTokenizer.load(
+    config, LocalModelStorage(Path(tempfile.mkdtemp())), Resource("absent"), context))
+broken = LocalModelStorage(Path(tempfile.mkdtemp()))
+with broken.write_to(Resource("jieba")) as directory:
+    (directory / "legal.txt").write_bytes("法律援助 3\\n".encode("gbk"))  # jieba wants UTF-8
+try:
+    JiebaUserDictTokenizer.load(config, broken, Resource("jieba"), context)
+    broken_dictionary = "loaded"
+except ValueError as exc:
+    broken_dictionary = type(exc).__name__
 rasa = train_then_load(JiebaTokenizer)  # last: it changes jieba's process-wide state
 print(json.dumps({"ours": ours, "untouched": untouched, "no_dictionary": no_dictionary,
-                  "rasa": rasa}, ensure_ascii=False))
+                  "missing": missing, "broken": broken_dictionary, "rasa": rasa},
+                 ensure_ascii=False))
 """
 
 
@@ -69,6 +81,10 @@ def test_training_and_serving_segment_alike_with_the_user_dictionary() -> None:
     assert "常州高新区" in district and "一企一律师" in district  # the user dictionary's words
     assert result["no_dictionary"][1][:4] == ["我", "在", "常州", "高新区"]  # jieba's own
     assert result["untouched"]  # jieba's process-wide tokenizer is left alone
+    # a model without the dictionary: jieba's own words, with a warning; a dictionary jieba
+    # cannot read (GBK, not UTF-8) is an error, not skipped
+    assert result["missing"] == result["no_dictionary"]
+    assert result["broken"] == "ValueError"
 
     # the control: Rasa's JiebaTokenizer, loaded twice, segments 删了 differently
     rasa_trained, rasa_loaded, _ = result["rasa"]
