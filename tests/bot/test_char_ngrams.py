@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import subprocess
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
@@ -53,26 +56,41 @@ pruned.train(training)
 untrained = CharNgramFeaturizer.create(config, storage, Resource("other"), context)
 empty = Message.build(text="你好")
 untrained.process([empty])
-try:
-    CharNgramFeaturizer.create({**config, "min_ngram": 3}, storage, resource, context)
-    bad_config = "accepted"
-except Exception as exc:
-    bad_config = type(exc).__name__
+scaled = CharNgramFeaturizer.create({**config, "unit_length": 5.0}, storage,
+                                    Resource("scaled"), context)
+scaled.train(training)
+repeated = Message.build(text="法律法律援助")
+tokenizer.process([repeated])
+scaled.process([repeated])
+bad_config = []
+for wrong in ({"min_ngram": 3}, {"unit_length": -1.0}):
+    try:
+        CharNgramFeaturizer.create({**config, **wrong}, storage, resource, context)
+        bad_config.append("accepted")
+    except Exception as exc:
+        bad_config.append(type(exc).__name__)
 print(json.dumps({
     "vocabulary": vocabulary, "pruned": sorted(pruned._vectorizer.vocabulary_),
     "trained": features(training.training_examples[0]),
     "intent_only": features(training.training_examples[3]),
     "probe": features(probe), "loaded": features(fresh), "untrained": features(empty),
-    "bad_config": bad_config,
+    "bad_config": bad_config, "scaled": features(repeated),
+    "scaled_vocabulary": sorted(scaled._vectorizer.vocabulary_),
 }, ensure_ascii=False))
 """
 
 
-def test_the_featurizer_counts_ngrams_of_the_raw_text_across_jieba_tokens() -> None:
+@functools.cache
+def run_script() -> dict[str, Any]:
     assert RASA_PYTHON.is_file(), "no Rasa environment: `make train` (make test does) builds it"
     done = subprocess.run([str(RASA_PYTHON), "-c", SCRIPT], cwd=ROOT, capture_output=True,
                           text=True, timeout=300, check=True)
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_the_featurizer_counts_ngrams_of_the_raw_text_across_jieba_tokens() -> None:
+    result = run_script()
     vocabulary = result["vocabulary"]
     assert "律援" in vocabulary  # across jieba's 法律 | 援助
     assert "hi" in vocabulary and " 你" in vocabulary  # lowercased; words keep their edges
@@ -93,4 +111,15 @@ def test_the_featurizer_counts_ngrams_of_the_raw_text_across_jieba_tokens() -> N
     assert result["loaded"] == result["probe"]
     # no trained vocabulary: no features rather than an error
     assert result["untrained"] == []
-    assert result["bad_config"] == "InvalidConfigException"
+    assert result["bad_config"] == ["InvalidConfigException", "InvalidConfigException"]
+
+
+def test_unit_length_scales_log_counts_to_a_fixed_length() -> None:
+    result = run_script()
+    [(kind, _, [row])] = result["scaled"]
+    assert kind == "sentence"
+    weights = {gram: row[i] for i, gram in enumerate(result["scaled_vocabulary"]) if row[i]}
+    # 法律法律援助: 法律 twice, 援助 once; 1 + log(count), then the vector has length 5
+    assert math.isclose(math.sqrt(sum(w * w for w in weights.values())), 5.0, rel_tol=1e-6)
+    assert math.isclose(weights["法律"] / weights["援助"], 1 + math.log(2), rel_tol=1e-6)
+    assert math.isclose(weights["律援"], weights["援助"], rel_tol=1e-6)
