@@ -11,9 +11,9 @@ that work on tokens.
 On the development split of the training data (scripts/tune.py, 440 examples) these
 features raised DIET's intent macro-F1 from 0.843 to 0.869. `unit_length` turns the counts
 into 1 + log(count) and scales each message's vector to that length, as a linear classifier's
-TF-IDF input would be: a short message weighs as much as a long one. As DIET's only features
-that did worse (0.829 against 0.874); next to the token n-grams' raw counts, at length 5, it
-did better (README, "Understanding").
+TF-IDF input would be: a short message weighs as much as a long one. Used as DIET's only
+features, scaled counts did worse (0.829 against 0.874); next to the token n-grams' raw counts,
+at length 5, they do better (README, "Understanding").
 
 Runs in the Rasa runtime (Python 3.10). In bot/config.yml:
 `- name: bot.components.char_ngrams.CharNgramFeaturizer`.
