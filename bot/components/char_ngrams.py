@@ -39,6 +39,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.preprocessing import normalize
 
 logger = logging.getLogger(__name__)
 
@@ -145,11 +146,11 @@ class CharNgramFeaturizer(SparseFeaturizer, GraphComponent):
 
     def _scale(self, counts: scipy.sparse.spmatrix) -> scipy.sparse.spmatrix:
         length = float(self._config["unit_length"])
-        if not length or not counts.nnz:
+        if not length:
             return counts
         scaled = counts.tocsr(copy=True)
         scaled.data = 1.0 + np.log(scaled.data)
-        return scaled * (length / float(np.sqrt(scaled.multiply(scaled).sum())))
+        return normalize(scaled) * length  # a message with no known n-gram stays all zeros
 
     def persist(self) -> None:
         if self._vectorizer is None:
