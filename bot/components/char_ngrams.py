@@ -22,6 +22,7 @@ Runs in the Rasa runtime (Python 3.10). In bot/config.yml:
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 from pathlib import Path
@@ -77,8 +78,9 @@ class CharNgramFeaturizer(SparseFeaturizer, GraphComponent):
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str:
         # Rasa reuses a trained component from its cache while the config and the data are
-        # unchanged; a change to this code must retrain it too.
-        return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+        # unchanged; a change to this code (or to a subclass's) must retrain it too.
+        files = sorted({Path(__file__), Path(inspect.getfile(cls))})
+        return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
 
     def __init__(
         self,
@@ -134,23 +136,24 @@ class CharNgramFeaturizer(SparseFeaturizer, GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         if self._vectorizer is None:
             return messages
-        for message in messages:
-            text = message.get(TEXT)
-            if not text:
-                continue
-            sentence = self._scale(self._vectorizer.transform([text]))
+        with_text = [message for message in messages if message.get(TEXT)]
+        if not with_text:
+            return messages
+        rows = self._scale(self._vectorizer.transform([m.get(TEXT) for m in with_text]))
+        for index, message in enumerate(with_text):
             self.add_features_to_message(
-                sequence=None, sentence=scipy.sparse.coo_matrix(sentence),
+                sequence=None, sentence=scipy.sparse.coo_matrix(rows[index]),
                 attribute=TEXT, message=message)
         return messages
 
-    def _scale(self, counts: scipy.sparse.spmatrix) -> scipy.sparse.spmatrix:
+    def _scale(self, counts: scipy.sparse.spmatrix) -> scipy.sparse.csr_matrix:
         length = float(self._config["unit_length"])
         if not length:
-            return counts
+            return counts.tocsr()
         scaled = counts.tocsr(copy=True)
         scaled.data = 1.0 + np.log(scaled.data)
-        return normalize(scaled) * length  # a message with no known n-gram stays all zeros
+        # row by row: a message with no known n-gram stays all zeros
+        return scipy.sparse.csr_matrix(normalize(scaled) * length)
 
     def persist(self) -> None:
         if self._vectorizer is None:

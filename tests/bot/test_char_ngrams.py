@@ -62,6 +62,9 @@ scaled.train(training)
 repeated = Message.build(text="法律法律援助")
 tokenizer.process([repeated])
 scaled.process([repeated])
+batch = [Message.build(text="预约法律咨询"), Message.build(text="法律援助申请")]
+tokenizer.process(batch)
+featurizer.process(batch)  # several messages in one call: each gets its own row
 bad_config = []
 for wrong in ({"min_ngram": 3}, {"unit_length": -1.0}):
     try:
@@ -74,6 +77,7 @@ print(json.dumps({
     "trained": features(training.training_examples[0]),
     "intent_only": features(training.training_examples[3]),
     "probe": features(probe), "loaded": features(fresh), "untrained": features(empty),
+    "batch": [features(m) for m in batch],
     "bad_config": bad_config, "scaled": features(repeated),
     "scaled_vocabulary": sorted(scaled._vectorizer.vocabulary_),
 }, ensure_ascii=False))
@@ -106,6 +110,12 @@ def test_the_featurizer_counts_ngrams_of_the_raw_text_across_jieba_tokens() -> N
     assert counts["律援"] == 1 and counts["法"] == 1 and counts["申请"] == 1
     assert "预约" not in counts
     assert len(result["trained"]) == 1 and result["intent_only"] == []
+
+    # a batch: every message its own features, the same as one at a time
+    first, second = result["batch"]
+    assert second == result["probe"] and first != second
+    [(_, _, [first_row])] = first
+    assert first_row[vocabulary.index("预约")] == 1 and first_row[vocabulary.index("援")] == 0
 
     # persisted and loaded: the same features
     assert result["loaded"] == result["probe"]
