@@ -4,8 +4,10 @@ Carves a stratified 20 % development split out of the training data (nlu_data/ w
 nlu_data/test/), trains the NLU part of each given config on the other 80 % and reports intent
 accuracy and macro-F1 on the split, next to the char n-gram baseline of `make eval` on the same
 split, and what the FallbackClassifier would do at a few thresholds (answered right, answered
-wrong, asked back). Choose the pipeline here; `make eval` then measures the chosen one once on
-nlu_data/test.
+wrong, asked back). It also reports macro-F1 on a copy of the split with homophone typos, the
+kind a pinyin input method makes (要走 -> 摇走): each Chinese character, with probability 0.1,
+becomes another character of the training part that sounds the same. Choose the pipeline here;
+`make eval` then measures the chosen one once on nlu_data/test.
 
     .venv-rasa/bin/python scripts/tune.py bot/config.yml other.yml [--seeds 0 1]
 
@@ -16,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,27 +34,66 @@ OUT = ROOT / "var" / "tune"
 FALLBACK_THRESHOLDS = (0.2, 0.25, 0.3, 0.4, 0.5)
 
 
-def split(seed: int, into: Path) -> tuple[Path, Path]:
-    """Write train.yml and dev.yml (stratified by intent and FAQ key) into `into`."""
+def split(seed: int, into: Path) -> tuple[Path, Path, Path]:
+    """Write train.yml, dev.yml (stratified by intent and FAQ key) and dev-typos.yml (dev.yml
+    with homophone typos) into `into`."""
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
     train, dev = load_training_data().train_test_split(train_frac=0.8, random_seed=seed)
+    typo = homophone_typos(train, random.Random(seed))
+    typos = TrainingData([Message(data={**m.data, "text": typo(m.get("text"))})
+                          for m in dev.intent_examples])
     into.mkdir(parents=True, exist_ok=True)
-    (into / "train.yml").write_text(train.nlu_as_yaml(), encoding="utf-8")
-    (into / "dev.yml").write_text(dev.nlu_as_yaml(), encoding="utf-8")
-    return into / "train.yml", into / "dev.yml"
+    for name, data in (("train", train), ("dev", dev), ("dev-typos", typos)):
+        (into / f"{name}.yml").write_text(data.nlu_as_yaml(), encoding="utf-8")
+    return into / "train.yml", into / "dev.yml", into / "dev-typos.yml"
 
 
-def baseline(train: Path, dev: Path) -> dict[str, float]:
+def homophone_typos(train: Any, rng: random.Random, rate: float = 0.1) -> Callable[[str], str]:
+    """A function that swaps each Chinese character, with probability `rate`, for another
+    character of the training texts with the same toneless pinyin (characters with one reading
+    only, so that the sound is certain)."""
+    from pypinyin import Style, pinyin
+
+    def reading(char: str) -> str | None:
+        readings = pinyin(char, style=Style.NORMAL, heteronym=True)[0]
+        return readings[0] if len(readings) == 1 and "\u4e00" <= char <= "\u9fff" else None
+
+    chars = sorted({c for m in train.training_examples for c in m.get("text") or ""})
+    by_sound: dict[str, list[str]] = {}
+    for char in chars:
+        sound = reading(char)
+        if sound:
+            by_sound.setdefault(sound, []).append(char)
+
+    def typo(text: str) -> str:
+        out = []
+        for char in text:
+            sound = reading(char) if rng.random() < rate else None
+            others = [c for c in by_sound.get(sound or "", []) if c != char]
+            out.append(rng.choice(others) if others else char)
+        return "".join(out)
+
+    return typo
+
+
+def baseline(train: Path, dev: Path, typos: Path) -> dict[str, float]:
     """`make eval`'s baseline on the same split."""
     from sklearn.metrics import accuracy_score, f1_score
 
     train_x, train_y = load_examples([train])
     dev_x, dev_y = load_examples([dev])
-    predicted = baseline_model().fit(train_x, train_y).predict(dev_x)
+    typos_x, typos_y = load_examples([typos])
+    model = baseline_model().fit(train_x, train_y)
+    predicted = model.predict(dev_x)
     return {"accuracy": float(accuracy_score(dev_y, predicted)),
-            "macro_f1": float(f1_score(dev_y, predicted, average="macro", zero_division=0))}
+            "macro_f1": float(f1_score(dev_y, predicted, average="macro", zero_division=0)),
+            "typos_macro_f1": float(f1_score(typos_y, model.predict(typos_x), average="macro",
+                                             zero_division=0))}
 
 
-def evaluate(config: Path, seed: int, train: Path, dev: Path) -> dict[str, Any]:
+def evaluate(config: Path, seed: int, train: Path, dev: Path, typos: Path) -> dict[str, Any]:
     name = f"{config.stem}-{seed}"
     out = OUT / name
     started = time.monotonic()
@@ -60,7 +103,12 @@ def evaluate(config: Path, seed: int, train: Path, dev: Path) -> dict[str, Any]:
     seconds = time.monotonic() - started
     subprocess.run([RASA, "test", "nlu", "--model", str(out / "model.tar.gz"), "--nlu",
                     str(dev), "--out", str(out / "report"), "--successes"], cwd=ROOT, check=True)
+    subprocess.run([RASA, "test", "nlu", "--model", str(out / "model.tar.gz"), "--nlu",
+                    str(typos), "--out", str(out / "typos")], cwd=ROOT, check=True)
     report = json.loads((out / "report" / "intent_report.json").read_text())
+    typos_report = json.loads((out / "typos" / "intent_report.json").read_text())
+    responses = out / "report" / "response_selection_report.json"
+    faq = json.loads(responses.read_text())["accuracy"] if responses.exists() else None
     entities = [json.loads(path.read_text()) for path in sorted((out / "report").glob(
         "*_report.json")) if path.stem.removesuffix("_report").endswith(("Classifier",
                                                                          "Extractor"))]
@@ -68,7 +116,8 @@ def evaluate(config: Path, seed: int, train: Path, dev: Path) -> dict[str, Any]:
                     default=None)
     return {"config": str(config), "seed": seed, "train_seconds": round(seconds),
             "accuracy": report["accuracy"], "macro_f1": report["macro avg"]["f1-score"],
-            "entity_f1": entity_f1, "fallback": fallback_outcomes(out / "report")}
+            "typos_macro_f1": typos_report["macro avg"]["f1-score"], "entity_f1": entity_f1,
+            "faq_accuracy": faq, "fallback": fallback_outcomes(out / "report")}
 
 
 def fallback_outcomes(report: Path) -> dict[str, list[int]]:
@@ -90,19 +139,24 @@ def main() -> int:
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
     for seed in args.seeds:
-        train, dev = split(seed, OUT / f"split-{seed}")
-        base = baseline(train, dev)
+        train, dev, typos = split(seed, OUT / f"split-{seed}")
+        base = baseline(train, dev, typos)
         rows.append({"config": "baseline (char n-gram SVM)", "seed": seed, **base})
         for config in args.configs:
             print(f"==> {config} on split {seed}", flush=True)
-            rows.append(evaluate(config, seed, train, dev))
+            rows.append(evaluate(config, seed, train, dev, typos))
     (OUT / "summary.json").write_text(json.dumps(rows, indent=2))
-    print(f"{'config':<40} {'seed':>4} {'accuracy':>9} {'macro-F1':>9} {'entity-F1':>9} "
-          f"{'train s':>8}")
+
+    def cell(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    print(f"{'config':<40} {'seed':>4} {'accuracy':>9} {'macro-F1':>9} {'typos F1':>9} "
+          f"{'entity-F1':>9} {'FAQ':>6} {'train s':>8}")
     for row in rows:
-        entity = f"{row['entity_f1']:.3f}" if row.get("entity_f1") is not None else "-"
         print(f"{row['config']:<40} {row['seed']:>4} {row['accuracy']:>9.3f} "
-              f"{row['macro_f1']:>9.3f} {entity:>9} {row.get('train_seconds', '-'):>8}")
+              f"{row['macro_f1']:>9.3f} {cell(row['typos_macro_f1']):>9} "
+              f"{cell(row.get('entity_f1')):>9} {cell(row.get('faq_accuracy')):>6} "
+              f"{row.get('train_seconds', '-'):>8}")
     print("\nFallbackClassifier threshold: answered right / answered wrong / asked back")
     print(f"{'config':<40} {'seed':>4} " + " ".join(f"{t:>14}" for t in FALLBACK_THRESHOLDS))
     for row in rows:
