@@ -57,8 +57,10 @@ def homophone_typos(train: Any, rng: random.Random, rate: float = 0.1) -> Callab
     from pypinyin import Style, pinyin
 
     def reading(char: str) -> str | None:
+        if not "\u4e00" <= char <= "\u9fff":  # digits, Latin letters, punctuation
+            return None
         readings = pinyin(char, style=Style.NORMAL, heteronym=True)[0]
-        return readings[0] if len(readings) == 1 and "\u4e00" <= char <= "\u9fff" else None
+        return readings[0] if len(readings) == 1 else None
 
     chars = sorted({c for m in train.training_examples for c in m.get("text") or ""})
     by_sound: dict[str, list[str]] = {}
