@@ -6,12 +6,7 @@ Rasa environment (.venv-rasa)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+from tests.rasa_env import run_in_rasa
 
 SCRIPT = """
 import json, re, sys, tempfile, warnings
@@ -52,9 +47,7 @@ print(json.dumps({"examples": len(data.entity_examples),
 
 
 def test_every_entity_annotation_is_on_token_boundaries() -> None:
-    done = subprocess.run([str(RASA_PYTHON), "-c", SCRIPT], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300, check=True)
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_in_rasa(SCRIPT)
     assert result["control"] == ["工伤认定单位不配合"]  # the check can see a misaligned one
     assert result["examples"] > 300
     assert result["misaligned"] == []

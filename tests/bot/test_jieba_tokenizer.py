@@ -3,12 +3,7 @@ Rasa environment (.venv-rasa, Python 3.10) the way `rasa train` and `rasa run` u
 
 from __future__ import annotations
 
-import json
-import subprocess
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+from tests.rasa_env import run_in_rasa
 
 SCRIPT = """
 import json, logging, tempfile
@@ -70,10 +65,7 @@ print(json.dumps({"ours": ours, "untouched": untouched, "no_dictionary": no_dict
 
 
 def test_training_and_serving_segment_alike_with_the_user_dictionary() -> None:
-    assert RASA_PYTHON.is_file(), "no Rasa environment: `make train` (make test does) builds it"
-    done = subprocess.run([str(RASA_PYTHON), "-c", SCRIPT], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300, check=True)
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_in_rasa(SCRIPT)
     trained, loaded, loaded_again = result["ours"]
     assert trained == loaded == loaded_again
     deleted, district = trained

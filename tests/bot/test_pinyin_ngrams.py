@@ -4,14 +4,10 @@ environment (.venv-rasa, Python 3.10): trained, persisted, loaded and used as Ra
 from __future__ import annotations
 
 import functools
-import json
 import math
-import subprocess
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+from tests.rasa_env import run_in_rasa
 
 SCRIPT = """
 import json, tempfile
@@ -59,10 +55,7 @@ print(json.dumps({
 
 @functools.cache
 def run_script() -> dict[str, Any]:
-    assert RASA_PYTHON.is_file(), "no Rasa environment: `make train` (make test does) builds it"
-    done = subprocess.run([str(RASA_PYTHON), "-c", SCRIPT], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300, check=True)
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = run_in_rasa(SCRIPT)
     return result
 
 

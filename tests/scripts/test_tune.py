@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+from tests.rasa_env import run_in_rasa
 
 SCRIPT = """
 import json, random, sys
@@ -25,10 +20,7 @@ print(json.dumps({"always": always("要咨询12348吗"), "never": never("要咨�
 
 
 def test_typos_swap_characters_for_homophones_of_the_training_texts() -> None:
-    assert RASA_PYTHON.is_file(), "no Rasa environment: `make venvs` builds it"
-    done = subprocess.run([str(RASA_PYTHON), "-c", SCRIPT], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300, check=True)
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_in_rasa(SCRIPT)
     # 要 (yao) has one homophone among the training characters: 摇; 咨 (zi) has 资; 询 (xun)
     # and 吗 have none, digits are not Chinese characters
     assert result["always"] == "摇资询12348吗"
