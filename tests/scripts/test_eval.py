@@ -1,0 +1,45 @@
+"""scripts/eval.py's paired comparison of DIET and the baseline (run in the Rasa environment,
+where the script runs, so that scikit-learn can check the macro-F1)."""
+
+from __future__ import annotations
+
+from tests.rasa_env import run_in_rasa
+
+SCRIPT = """
+import json, sys
+sys.path.insert(0, "scripts")
+from sklearn.metrics import f1_score
+from eval import macro_f1, paired
+
+truth = ["a"] * 6 + ["b"] * 6 + ["c"] * 3
+ours = ["a"] * 6 + ["b"] * 5 + ["a"] + ["c", "c", "c"]
+theirs = ["a"] * 5 + ["c"] + ["b"] * 6 + ["c", "a", "a"]
+print(json.dumps({
+    "ours": macro_f1(truth, ours),
+    "sklearn": f1_score(truth, ours, average="macro"),
+    "odd": macro_f1(["a", "a"], ["a", "z"]),
+    "sklearn_odd": f1_score(["a", "a"], ["a", "z"], average="macro", zero_division=0),
+    "paired": paired(truth, ours, theirs, resamples=500),
+    "same": paired(truth, ours, ours, resamples=50),
+    "lopsided": paired(["a"] * 12, ["a"] * 12, ["b"] * 12, resamples=50),
+}))
+"""
+
+
+def test_macro_f1_and_the_paired_comparison() -> None:
+    result = run_in_rasa(SCRIPT)
+    assert abs(result["ours"] - result["sklearn"]) < 1e-9
+    # a label only predicted counts, with F1 0, as in scikit-learn
+    assert abs(result["odd"] - result["sklearn_odd"]) < 1e-9
+    paired = result["paired"]
+    # ours alone gets examples 5, 13 and 14 right, theirs alone example 11
+    assert (paired["ours_only_right"], paired["theirs_only_right"]) == (3, 1)
+    # McNemar exact, two-sided: 2 * P(X <= 1), X ~ Bin(4, 1/2) = 2 * 5/16
+    assert abs(paired["mcnemar_p"] - 0.625) < 1e-9
+    low, high = paired["macro_f1_difference_ci95"]
+    assert low <= paired["macro_f1_difference"] <= high
+    assert paired["macro_f1_difference"] > 0
+    same = result["same"]
+    assert same["mcnemar_p"] == 1.0 and same["macro_f1_difference_ci95"] == [0.0, 0.0]
+    # twelve to none is far beyond chance: 2 / 2**12
+    assert abs(result["lopsided"]["mcnemar_p"] - 2 / 4096) < 1e-12
