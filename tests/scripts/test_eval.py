@@ -6,10 +6,18 @@ from __future__ import annotations
 from tests.rasa_env import run_in_rasa
 
 SCRIPT = """
-import json, sys
+import json, sys, tempfile
+from pathlib import Path
 sys.path.insert(0, "scripts")
 from sklearn.metrics import f1_score
-from eval import paired
+from eval import entity_report, paired
+
+reports = Path(tempfile.mkdtemp())
+chosen = [entity_report(reports)]
+for name, f1 in (("DIETClassifier", 0.9), ("RegexEntityExtractor", 0.3),
+                 ("CRFEntityExtractor", 0.8)):
+    (reports / f"{name}_report.json").write_text(json.dumps({"micro avg": {"f1-score": f1}}))
+    chosen.append(entity_report(reports))
 
 truth = ["a"] * 6 + ["b"] * 6 + ["c"] * 3
 ours = ["a"] * 6 + ["b"] * 5 + ["a"] + ["c", "c", "c"]
@@ -21,6 +29,7 @@ print(json.dumps({
     "paired": paired(truth, ours, theirs, resamples=500),
     "same": paired(truth, ours, ours, resamples=50),
     "lopsided": paired(["a"] * 12, ["a"] * 12, ["b"] * 12, resamples=50),
+    "entity_reports": chosen,
 }))
 """
 
@@ -42,3 +51,10 @@ def test_macro_f1_and_the_paired_comparison() -> None:
     assert same["mcnemar_p"] == 1.0 and same["macro_f1_difference_ci95"] == [0.0, 0.0]
     # twelve to none is far beyond chance: 2 / 2**12
     assert abs(result["lopsided"]["mcnemar_p"] - 2 / 4096) < 1e-12
+
+
+def test_the_entity_figure_is_the_learnt_extractors() -> None:
+    none, diet, regex_too, crf = run_in_rasa(SCRIPT)["entity_reports"]
+    assert none == ["none", {}]
+    assert diet == regex_too == ["DIETClassifier", {"micro avg": {"f1-score": 0.9}}]
+    assert crf == ["CRFEntityExtractor", {"micro avg": {"f1-score": 0.8}}]
