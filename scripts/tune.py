@@ -28,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from eval import RASA, ROOT, baseline_model, load_examples, load_training_data
+from eval import RASA, ROOT, baseline_model, entity_report, load_examples, load_training_data
 
 OUT = ROOT / "var" / "tune"
 FALLBACK_THRESHOLDS = (0.2, 0.25, 0.3, 0.4, 0.5)
@@ -111,11 +111,8 @@ def evaluate(config: Path, seed: int, train: Path, dev: Path, typos: Path) -> di
     typos_report = json.loads((out / "typos" / "intent_report.json").read_text())
     responses = out / "report" / "response_selection_report.json"
     faq = json.loads(responses.read_text())["accuracy"] if responses.exists() else None
-    entities = [json.loads(path.read_text()) for path in sorted((out / "report").glob(
-        "*_report.json")) if path.stem.removesuffix("_report").endswith(("Classifier",
-                                                                         "Extractor"))]
-    entity_f1 = max((e.get("micro avg", {}).get("f1-score", 0.0) for e in entities),
-                    default=None)
+    _, entities = entity_report(out / "report")
+    entity_f1 = entities.get("micro avg", {}).get("f1-score")
     return {"config": str(config), "seed": seed, "train_seconds": round(seconds),
             "accuracy": report["accuracy"], "macro_f1": report["macro avg"]["f1-score"],
             "typos_macro_f1": typos_report["macro avg"]["f1-score"], "entity_f1": entity_f1,
