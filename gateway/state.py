@@ -24,6 +24,10 @@ class StateStore(abc.ABC):
         """Mark `key` as seen for `ttl` seconds; True only for the first caller."""
 
     @abc.abstractmethod
+    async def seen(self, key: str) -> bool:
+        """Whether `key` is marked by `first_seen` and its time has not run out (no marking)."""
+
+    @abc.abstractmethod
     async def forget(self, key: str) -> None:
         """Undo `first_seen` (the message was not stored after all, so a retry must pass)."""
 
@@ -67,6 +71,10 @@ class MemoryState(StateStore):
             return False
         self._seen[key] = now + ttl
         return True
+
+    async def seen(self, key: str) -> bool:
+        expires = self._seen.get(key)
+        return expires is not None and expires > self._clock()
 
     async def forget(self, key: str) -> None:
         self._seen.pop(key, None)
@@ -123,6 +131,9 @@ class RedisState(StateStore):
 
     async def first_seen(self, key: str, ttl: int) -> bool:
         return bool(await self._redis.set(self._key("dedup", key), "1", nx=True, ex=ttl))
+
+    async def seen(self, key: str) -> bool:
+        return bool(await self._redis.exists(self._key("dedup", key)))
 
     async def forget(self, key: str) -> None:
         await self._redis.delete(self._key("dedup", key))

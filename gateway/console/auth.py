@@ -2,9 +2,11 @@
 
 The session cookie (HttpOnly, SameSite=Strict) carries the staff id, a CSRF token and a
 fingerprint of the password hash, signed and timestamped with itsdangerous; changing a password
-ends every session of that person. Every state-changing request (form or API) and every API read
-must carry the session's CSRF token, in the form field `csrf` or the `X-CSRF-Token` header; the
-sign-in form gets one from an anonymous session cookie.
+ends every session of that person. Signing out ends that session on the server too: its key
+(`revocation_key`) stays in the gateway's shared state until the cookie would have expired, so
+a copy of the cookie is refused as well. Every state-changing request (form or API) and every
+API read must carry the session's CSRF token, in the form field `csrf` or the `X-CSRF-Token`
+header; the sign-in form gets one from an anonymous session cookie.
 """
 
 from __future__ import annotations
@@ -85,6 +87,12 @@ class Sessions:
 def new_session(staff_id: int | None = None, password_hash: str | None = None) -> Session:
     return Session(csrf=secrets.token_urlsafe(24), staff_id=staff_id,
                    fingerprint=fingerprint(password_hash) if password_hash else None)
+
+
+def revocation_key(session: Session) -> str:
+    """The shared-state key that marks `session` as signed out (a hash: the CSRF token itself
+    never leaves the cookie)."""
+    return "console-logout:" + hashlib.sha256(session.csrf.encode()).hexdigest()
 
 
 def csrf_ok(session: Session, submitted: str | None) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 
 import jinja2
 from aiohttp import WSMsgType, web
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from casedb.handoff import (
@@ -50,6 +51,7 @@ from gateway.console.auth import (
     csrf_ok,
     fingerprint,
     new_session,
+    revocation_key,
     verify_password,
 )
 from gateway.handoff import (
@@ -150,12 +152,24 @@ class Console:
         session = self._sessions.read(request)
         if session is None or session.staff_id is None:
             raise Refused(401, "not signed in")
+        if await self._signed_out(session):
+            raise Refused(401, "signed out")
         async with self._db() as db:
             staff = await StaffRepository(db).get(session.staff_id)
         if (staff is None or not staff.active
                 or session.fingerprint != fingerprint(staff.password_hash)):
             raise Refused(401, "session no longer valid")
         return staff, session
+
+    async def _signed_out(self, session: Session) -> bool:
+        """Whether the session was signed out. While the shared state is down this cannot be
+        known and the session counts as valid: it is still signed, bound to the password and
+        expires on its own, and staff can keep answering the people waiting for them."""
+        try:
+            return await self._state.seen(revocation_key(session))
+        except RedisError as exc:
+            log.warning("shared state unavailable, signed-out sessions not checked: %s", exc)
+            return False
 
     async def _check_csrf(self, request: web.Request, session: Session) -> None:
         submitted = request.headers.get(CSRF_HEADER)
@@ -237,6 +251,10 @@ class Console:
                      session: Session) -> web.StreamResponse:
         async with self._db.begin() as db:
             await AuditRepository(db).record(_actor(staff), "logout")
+        try:
+            await self._state.first_seen(revocation_key(session), self._sessions.ttl)
+        except RedisError as exc:  # the browser still forgets the cookie
+            log.warning("shared state unavailable, session not revoked on the server: %s", exc)
         response = web.HTTPSeeOther("/console/login")
         self._sessions.clear(response)
         raise response

@@ -7,10 +7,12 @@ import re
 from typing import Any
 
 import pytest
+import redis.exceptions
 from sqlalchemy import select
 
 from casedb.models import AuditLog, HandoffTicket, StaffRole, TicketNote, TicketStatus
 from connectors.wecom import WeComChannel, WeComSettings
+from gateway.console.auth import COOKIE
 from gateway.keys import state_key
 from tests.conftest import Client, Database, FakeRasa, GatewayFactory
 from tests.connectors.fakes import FakeWeCom, serve, start_gateway
@@ -226,6 +228,52 @@ async def test_five_failed_logins_lock_the_account(
         allow_redirects=False)
     assert resp.status == 429  # even the right password waits out the lock
     assert "锁定" in await resp.text()
+
+
+async def test_signing_out_ends_the_session_on_the_server(
+        sqlite_database: Database, gateway: GatewayFactory) -> None:
+    client = await gateway(sqlite_database)
+    await add_staff(sqlite_database, "wang")
+    csrf = await sign_in(client, "wang")
+    cookie = next(c.value for c in client.session.cookie_jar if c.key == COOKIE)
+    copied = {"Cookie": f"{COOKIE}={cookie}", "X-CSRF-Token": csrf}
+    resp = await client.get("/console/api/queue", headers=copied)
+    assert resp.status == 200  # a copy of the cookie works while the session lasts
+    resp = await client.post("/console/logout", data={"csrf": csrf}, allow_redirects=False)
+    assert (resp.status, resp.headers["Location"]) == (303, "/console/login")
+    # The browser forgets the cookie; a copy kept elsewhere is refused from now on.
+    resp = await client.get("/console/api/queue", headers=copied)
+    assert resp.status == 401
+    resp = await client.get("/console", headers=copied, allow_redirects=False)
+    assert (resp.status, resp.headers["Location"]) == (303, "/console/login")
+    resp = await client.post("/console/logout", headers=copied, data={"csrf": csrf})
+    assert resp.status == 401
+    assert await _audit(sqlite_database) == [("wang", "login"), ("wang", "logout")]
+    # Signing in again starts a new session, which works.
+    fresh_csrf = await sign_in(client, "wang")
+    resp = await client.get("/console/api/queue", headers={"X-CSRF-Token": fresh_csrf})
+    assert resp.status == 200
+
+
+async def test_signing_out_while_the_shared_state_is_down_still_signs_out(
+        sqlite_database: Database, gateway: GatewayFactory, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    client = await gateway(sqlite_database)
+    await add_staff(sqlite_database, "wang")
+    csrf = await sign_in(client, "wang")
+
+    async def down(*args: Any) -> bool:
+        raise redis.exceptions.ConnectionError("state store down")
+
+    state = client.app[state_key]
+    monkeypatch.setattr(state, "seen", down)
+    monkeypatch.setattr(state, "first_seen", down)
+    resp = await client.get("/console/api/queue", headers={"X-CSRF-Token": csrf})
+    assert resp.status == 200  # staff keep working through the outage
+    resp = await client.post("/console/logout", data={"csrf": csrf}, allow_redirects=False)
+    assert (resp.status, resp.headers["Location"]) == (303, "/console/login")
+    assert not [c for c in client.session.cookie_jar if c.key == COOKIE]
+    assert "session not revoked on the server" in caplog.text
 
 
 async def test_a_session_cookie_is_httponly_and_samesite(
