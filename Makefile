@@ -54,14 +54,15 @@ $(RASA_VENV)/.installed: bot/requirements.txt bot/constraints.txt
 
 train: $(MODEL)
 
-# Retrained only when a training input changed (make compares file times).
+# Retrained only when a training input changed (make compares file times). The model takes
+# the time training started, so an input edited during training is newer and retrains it.
 $(MODEL): $(RASA_VENV)/.installed $(TRAIN_INPUTS)
 	@mkdir -p models
-	@start=$$(date +%s); \
+	@touch models/.train-started; start=$$(date +%s); \
 	$(RASA) train $(RASA_DATA) --out models --fixed-model-name current; \
 	echo "$$(( $$(date +%s) - start ))" > models/train-seconds.txt; \
 	echo "model trained in $$(cat models/train-seconds.txt)s"
-	@touch $@
+	@touch -r models/.train-started $@
 
 # Installed only when missing (root, as on CI and the developers' machines); the CJK font
 # makes the screenshots readable.
