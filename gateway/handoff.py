@@ -74,7 +74,8 @@ def console_text(key: str) -> str:
 
 
 def label(group: str, key: str) -> str:
-    """A console label (`status_names`, `card_labels`); unknown keys show as they are."""
+    """A console label (`status_names`, `card_labels`, `card_fields`); unknown keys show as
+    they are."""
     return str(config()[group].get(key, key))
 
 

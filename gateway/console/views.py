@@ -119,6 +119,7 @@ class Console:
         self._env.filters["team"] = team_name
         self._env.filters["status"] = lambda value: label("status_names", str(value))
         self._env.filters["card_label"] = lambda value: label("card_labels", str(value))
+        self._env.filters["card_field"] = lambda value: label("card_fields", str(value))
         self._env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
         self._env.globals["sender_label"] = _sender_label
 

@@ -162,6 +162,45 @@ async def test_claim_reply_note_close_and_rating_on_the_web_channel(
     await console.close()
 
 
+async def test_the_case_card_reads_as_labelled_fields_not_json(
+        sqlite_database: Database, gateway: GatewayFactory, fake_rasa: FakeRasa) -> None:
+    card = {"channel": "web", "intents": ["legal_aid_eligibility", "request_human"],
+            "slots": {"district": "武进区", "has_proof": True, "household_size": 3,
+                      "criminal_factors": ["minor", "disabled"], "notary_shown": "x<b>"},
+            "eligibility": {"outcome": "eligible", "inputs": {"identity": "农民工"}},
+            "bookings": [{"code": "YY-23456789", "contact_point": "wujin-park",
+                          "slot_start": "2026-12-08T09:00:00+08:00", "topic": "contract"}]}
+    handing_off_bot(fake_rasa)
+    replies = fake_rasa.replies
+
+    def with_card(body: dict[str, Any]) -> list[dict[str, Any]]:
+        out = replies(body)
+        for message in out:
+            if "custom" in message:
+                message["custom"]["handoff"]["case_card"] = card
+        return out
+
+    fake_rasa.replies = with_card
+    client = await gateway(sqlite_database)
+    open_hours(client)
+    _, token = await web_session(client)
+    await say(client, token, "转人工")
+    async with sqlite_database.sessions() as session:
+        ticket_id = (await session.execute(select(HandoffTicket.id))).scalars().one()
+    await add_staff(sqlite_database, "wang")
+    await sign_in(client, "wang")
+    page = await (await client.get(f"/console/tickets/{ticket_id}")).text()
+    section = page[page.index("案件卡片"):page.index("预申请与预约")]
+    for seen in ("<dt>所在地区</dt><dd>武进区</dd>", "<dt>有无证明材料</dt><dd>是</dd>",
+                 "<dt>家庭人口</dt><dd>3</dd>", "<dd>minor、disabled</dd>",
+                 "<dt>结果</dt><dd>eligible</dd>", "<dt>身份</dt><dd>农民工</dd>",
+                 "<li><dl class=\"fields\"><dt>预约号</dt><dd>YY-23456789</dd>",
+                 "<dd>legal_aid_eligibility、request_human</dd>",
+                 "<dt>notary_shown</dt><dd>x&lt;b&gt;</dd>"):  # unnamed: as it is, escaped
+        assert seen in section, seen
+    assert "{" not in section and "<pre>" not in section
+
+
 async def test_a_second_claim_is_told_someone_else_has_it(
         sqlite_database: Database, gateway: GatewayFactory, fake_rasa: FakeRasa) -> None:
     client = await gateway(sqlite_database)
