@@ -75,6 +75,8 @@ log = logging.getLogger("gateway.console")
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_REPLY_CHARS = 2000
+SIGNED_OUT = "signed_out"  # console event: that session signed out (never sent to a browser)
+WS_SIGNED_OUT = 4401  # websocket close code (4000-4999: the application's own)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -252,8 +254,11 @@ class Console:
                      session: Session) -> web.StreamResponse:
         async with self._db.begin() as db:
             await AuditRepository(db).record(_actor(staff), "logout")
+        key = revocation_key(session)
         try:
-            await self._state.first_seen(revocation_key(session), self._sessions.ttl)
+            await self._state.first_seen(key, self._sessions.ttl)
+            # The session's live-event sockets close too, on whichever replica they are.
+            await self._state.publish(CONSOLE_TOPIC, {"type": SIGNED_OUT, "session": key})
         except RedisError as exc:  # the browser still forgets the cookie
             log.warning("shared state unavailable, session not revoked on the server: %s", exc)
         response = web.HTTPSeeOther("/console/login")
@@ -518,7 +523,8 @@ class Console:
         await ws.prepare(request)
         visible = self._teams_of(staff)
         async with self._state.subscribe(CONSOLE_TOPIC) as events:
-            forward = asyncio.create_task(self._forward(events, ws, visible, staff))
+            forward = asyncio.create_task(
+                self._forward(events, ws, visible, staff, revocation_key(session)))
             try:
                 async for msg in ws:
                     if msg.type == WSMsgType.ERROR:
@@ -530,8 +536,13 @@ class Console:
 
     @staticmethod
     async def _forward(events: Any, ws: web.WebSocketResponse, visible: tuple[str, ...] | None,
-                       staff: StaffUser) -> None:
+                       staff: StaffUser, session_key: str) -> None:
         async for event in events:
+            if event.get("type") == SIGNED_OUT:
+                if event.get("session") == session_key:
+                    await ws.close(code=WS_SIGNED_OUT, message=b"signed out")
+                    return
+                continue
             if visible is None or event.get("team") in visible or event.get("staff") == \
                     staff.username:
                 await ws.send_json(event, dumps=lambda d: json.dumps(d, ensure_ascii=False))

@@ -91,3 +91,11 @@ async def _run(browser: Any, base: str) -> None:
     await staff.goto(f"{base}/console/dashboard")
     await expect(staff.locator("svg")).to_have_count(6)
     await staff.screenshot(path=str(REPORTS / "console-dashboard.png"), full_page=True)
+
+    # Signing out in one tab takes the session's other tabs back to the sign-in form.
+    second_tab = await staff.context.new_page()
+    await second_tab.goto(f"{base}/console")
+    await expect(second_tab.locator("#queue")).to_be_visible(timeout=WAIT_MS)
+    await staff.get_by_role("button", name="退出").click()
+    await expect(staff.locator("input[name=username]")).to_be_visible(timeout=WAIT_MS)
+    await expect(second_tab).to_have_url(f"{base}/console/login", timeout=WAIT_MS)

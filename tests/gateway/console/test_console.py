@@ -6,6 +6,7 @@ import asyncio
 import re
 from typing import Any
 
+import aiohttp
 import pytest
 import redis.exceptions
 from sqlalchemy import select
@@ -273,13 +274,22 @@ async def test_signing_out_ends_the_session_on_the_server(
         sqlite_database: Database, gateway: GatewayFactory) -> None:
     client = await gateway(sqlite_database)
     await add_staff(sqlite_database, "wang")
-    csrf = await sign_in(client, "wang")
+    await add_staff(sqlite_database, "li", role=StaffRole.SUPERVISOR)  # sees every event
+    other_live = await client.ws_connect(f"/console/ws?csrf={await sign_in(client, 'li')}")
+    csrf = await sign_in(client, "wang")  # the same browser: li's cookie is replaced
     cookie = next(c.value for c in client.session.cookie_jar if c.key == COOKIE)
     copied = {"Cookie": f"{COOKIE}={cookie}", "X-CSRF-Token": csrf}
     resp = await client.get("/console/api/queue", headers=copied)
     assert resp.status == 200  # a copy of the cookie works while the session lasts
+    live = await client.ws_connect(f"/console/ws?csrf={csrf}")
     resp = await client.post("/console/logout", data={"csrf": csrf}, allow_redirects=False)
     assert (resp.status, resp.headers["Location"]) == (303, "/console/login")
+    # Its live-event socket closes; another person's stays open and hears nothing of it.
+    closed = await asyncio.wait_for(live.receive(), 5)
+    assert closed.type is aiohttp.WSMsgType.CLOSE and live.close_code == 4401
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(other_live.receive(), 0.3)
+    assert not other_live.closed
     # The browser forgets the cookie; a copy kept elsewhere is refused from now on.
     resp = await client.get("/console/api/queue", headers=copied)
     assert resp.status == 401
@@ -287,7 +297,8 @@ async def test_signing_out_ends_the_session_on_the_server(
     assert (resp.status, resp.headers["Location"]) == (303, "/console/login")
     resp = await client.post("/console/logout", headers=copied, data={"csrf": csrf})
     assert resp.status == 401
-    assert await _audit(sqlite_database) == [("wang", "login"), ("wang", "logout")]
+    assert await _audit(sqlite_database) == [("li", "login"), ("wang", "login"),
+                                             ("wang", "logout")]
     # Signing in again starts a new session, which works.
     fresh_csrf = await sign_in(client, "wang")
     resp = await client.get("/console/api/queue", headers={"X-CSRF-Token": fresh_csrf})
