@@ -36,13 +36,15 @@ class NeverOpen(WorkingHours):
         return False
 
 
-def handing_off_bot(fake_rasa: FakeRasa, team: str = "legal_aid") -> None:
-    """The fake bot hands off on "转人工" (as actions/handoff.py does), else echoes."""
+def handing_off_bot(fake_rasa: FakeRasa, team: str = "legal_aid",
+                    card: dict[str, Any] | None = None) -> None:
+    """The fake bot hands off on "转人工" (as actions/handoff.py does) with `card` (CASE_CARD
+    unless given) as the case card, else echoes."""
     def replies(body: dict[str, Any]) -> list[dict[str, Any]]:
         if body["message"] in ("转人工", "/request_human"):
             return [{"text": "好的,正在为您转接人工服务。"},
                     {"custom": {"handoff": {"team": team, "reason": "request_human",
-                                            "case_card": CASE_CARD}}}]
+                                            "case_card": card or CASE_CARD}}}]
         return [{"text": f"收到:{body['message']}"}]
     fake_rasa.replies = replies
 

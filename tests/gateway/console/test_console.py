@@ -37,8 +37,9 @@ PROTECTED = [("GET", "/console"), ("GET", "/console/tickets/{id}"),
              *RECORD_ROUTES]
 
 
-async def _queued_ticket(client: Client, db: Database, fake_rasa: FakeRasa) -> tuple[int, str]:
-    handing_off_bot(fake_rasa)
+async def _queued_ticket(client: Client, db: Database, fake_rasa: FakeRasa,
+                         card: dict[str, Any] | None = None) -> tuple[int, str]:
+    handing_off_bot(fake_rasa, card=card)
     open_hours(client)
     _, token = await web_session(client)
     await say(client, token, "转人工")
@@ -171,23 +172,8 @@ async def test_the_case_card_reads_as_labelled_fields_not_json(
             "eligibility": {"outcome": "eligible", "inputs": {"identity": "农民工"}},
             "bookings": [{"code": "YY-23456789", "contact_point": "wujin-park",
                           "slot_start": "2026-12-08T09:00:00+08:00", "topic": "contract"}]}
-    handing_off_bot(fake_rasa)
-    replies = fake_rasa.replies
-
-    def with_card(body: dict[str, Any]) -> list[dict[str, Any]]:
-        out = replies(body)
-        for message in out:
-            if "custom" in message:
-                message["custom"]["handoff"]["case_card"] = card
-        return out
-
-    fake_rasa.replies = with_card
     client = await gateway(sqlite_database)
-    open_hours(client)
-    _, token = await web_session(client)
-    await say(client, token, "转人工")
-    async with sqlite_database.sessions() as session:
-        ticket_id = (await session.execute(select(HandoffTicket.id))).scalars().one()
+    ticket_id, _ = await _queued_ticket(client, sqlite_database, fake_rasa, card)
     await add_staff(sqlite_database, "wang")
     await sign_in(client, "wang")
     page = await (await client.get(f"/console/tickets/{ticket_id}")).text()
